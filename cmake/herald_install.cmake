@@ -1,0 +1,18 @@
+# install + export, so that find_package(herald) works for consumers.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS herald EXPORT herald-targets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/herald DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+set(herald_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/herald)
+install(EXPORT herald-targets NAMESPACE herald:: DESTINATION ${herald_cmake_dir})
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/herald-config.cmake.in
+  ${PROJECT_BINARY_DIR}/herald-config.cmake INSTALL_DESTINATION ${herald_cmake_dir})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/herald-config-version.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/herald-config.cmake ${PROJECT_BINARY_DIR}/herald-config-version.cmake
+  DESTINATION ${herald_cmake_dir})

@@ -1,0 +1,92 @@
+// herald::Engine: the public facade. It holds the events of every project, the secrets'
+// subscriptions to them, and enforces every rule of the CSMS "secret events" contract
+// (docs/registry.md; the contract is spec/csms-events.md).
+//
+// Thread-safety: safe for concurrent use; every member may be called from any thread at any
+// time. Reads run in parallel with each other; writes are serialised.
+// Projects: every call names a project (1–64 chars of letters, digits, `_`, `-`). Nothing of one
+// project is visible to, or changed by, a call naming another.
+// Lifetime: one owner; the Engine must outlive every call into it.
+//
+// Errors: each call returns a Result. The checks run in the contract's order: validation of the
+// arguments (invalid_argument, CSMS.0002, naming the field), then existence (not_found,
+// CSMS.0005), then conflicts and quotas (already_exists, in_use, quota_exceeded). A call that
+// fails changes nothing.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "herald/clock.hpp"
+#include "herald/error.hpp"
+#include "herald/event.hpp"
+#include "herald/options.hpp"
+#include "herald/page.hpp"
+#include "herald/secret.hpp"
+
+namespace herald {
+
+class Engine {
+ public:
+  /// An engine with `options`, reading time from `clock` (the system clock by default).
+  /// Requires: clock is not null.
+  explicit Engine(Options options = {}, std::shared_ptr<Clock> clock = system_clock());
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  [[nodiscard]] const Options& options() const noexcept;
+
+  // ---- events (CreateSecretEvent, ShowSecretEvent, ListSecretEvents, UpdateSecretEvent,
+  //      DeleteSecretEvent) ----
+
+  /// Creates an event with a new UUID v4 `event_id`; create_time = update_time = clock now.
+  /// Errors: invalid_argument (a field of `spec` or the project id), already_exists (the name is
+  /// taken in the project), quota_exceeded (the project holds max_events_per_project events).
+  Result<Event> create_event(std::string_view project_id, const EventSpec& spec);
+
+  /// The event named `name`. Errors: invalid_argument, not_found.
+  [[nodiscard]] Result<Event> show_event(std::string_view project_id, std::string_view name) const;
+
+  /// The project's events ordered by name, one page. `query.marker`, when set, must be a
+  /// well-formed event name. Errors: invalid_argument (limit outside 1..1000, bad marker).
+  [[nodiscard]] Result<Page<Event>> list_events(std::string_view project_id,
+                                                const PageQuery& query) const;
+
+  /// Changes the fields `patch` sets, and update_time to clock now. Errors: invalid_argument,
+  /// not_found.
+  Result<Event> update_event(std::string_view project_id, std::string_view name,
+                             const EventPatch& patch);
+
+  /// Deletes the event. Errors: invalid_argument, not_found, in_use (secrets subscribe to it;
+  /// the message says how many).
+  Result<void> delete_event(std::string_view project_id, std::string_view name);
+
+  // ---- secret subscriptions (`event_subscriptions` of CreateSecret / UpdateSecret) ----
+
+  /// Replaces the secret's subscriptions with `event_names` (empty clears them). The secret is
+  /// known to herald from then on. Errors: invalid_argument (bad secret or event name, a name
+  /// twice), not_found (an event that does not exist), quota_exceeded (more than
+  /// max_events_per_secret names).
+  Result<Secret> set_subscriptions(std::string_view project_id, std::string_view secret_name,
+                                   std::span<const std::string> event_names);
+
+  /// The secret's subscriptions. Errors: invalid_argument, not_found (herald does not know it).
+  [[nodiscard]] Result<Secret> show_secret(std::string_view project_id,
+                                           std::string_view secret_name) const;
+
+  /// The secrets herald knows in the project, ordered by name, one page; with a non-empty
+  /// `event_name`, only the secrets that subscribe to that event. `query.marker`, when set, must
+  /// be a well-formed secret name. Errors: invalid_argument, not_found (no such event).
+  [[nodiscard]] Result<Page<Secret>> list_secrets(std::string_view project_id,
+                                                  std::string_view event_name,
+                                                  const PageQuery& query) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace herald

@@ -1,0 +1,34 @@
+// Secrets as herald sees them: a name and the events it subscribes to. herald never receives
+// a secret's value.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald {
+
+/// The kind of secret a lifecycle event concerns; carried into messages and records.
+enum class SecretType {
+  common,      ///< "COMMON"
+  rds_fg,      ///< "RDS-FG"
+  gaussdb_fg,  ///< "GaussDB-FG"
+};
+
+/// The wire spelling, e.g. "RDS-FG".
+[[nodiscard]] std::string_view to_string(SecretType type) noexcept;
+/// The SecretType spelled exactly `text` (case matters), or nullopt.
+[[nodiscard]] std::optional<SecretType> parse_secret_type(std::string_view text) noexcept;
+
+/// A secret's subscriptions (the `event_subscriptions` of the CSMS Secret object).
+struct Secret {
+  std::string name;  ///< 1–64 chars of letters, digits, `.`, `_`, `-`
+  std::vector<std::string> event_subscriptions;  ///< event names, in the order they were set
+
+  friend bool operator==(const Secret&, const Secret&) = default;
+};
+
+}  // namespace herald

@@ -1,0 +1,56 @@
+#include "model/uuid.hpp"
+
+#include <array>
+#include <cstdint>
+#include <random>
+
+namespace herald::detail {
+namespace {
+
+std::mt19937_64 seeded_generator() {
+  std::random_device device;
+  std::array<std::uint32_t, 8> seed{};
+  for (auto& word : seed) word = device();
+  std::seed_seq sequence(seed.begin(), seed.end());
+  return std::mt19937_64(sequence);
+}
+
+}  // namespace
+
+std::string new_uuid_v4() {
+  thread_local std::mt19937_64 generator = seeded_generator();
+  std::array<std::uint8_t, 16> bytes{};
+  const std::uint64_t high = generator();
+  const std::uint64_t low = generator();
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<std::uint8_t>(high >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<std::uint8_t>(low >> (56 - 8 * i));
+  }
+  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+
+  constexpr std::string_view k_hex = "0123456789abcdef";
+  std::string text;
+  text.reserve(36);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text.push_back('-');
+    text.push_back(k_hex[bytes[i] >> 4]);
+    text.push_back(k_hex[bytes[i] & 0x0f]);
+  }
+  return text;
+}
+
+bool is_lower_case_uuid(std::string_view text) noexcept {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace herald::detail

@@ -1,0 +1,97 @@
+// The events and subscriptions of one project, in Boost.MultiIndex containers.
+//
+// Not thread-safe: the Engine owns one per project and guards it with its lock. Input is
+// already validated (validate/); what is checked here is existence, conflicts and quotas, in
+// that order, and a call that fails changes nothing.
+#pragma once
+
+#include <boost/multi_index/composite_key.hpp>
+#include <boost/multi_index/hashed_index.hpp>
+#include <boost/multi_index/member.hpp>
+#include <boost/multi_index/ordered_index.hpp>
+#include <boost/multi_index_container.hpp>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "herald/error.hpp"
+#include "herald/event.hpp"
+#include "herald/options.hpp"
+#include "herald/page.hpp"
+#include "herald/secret.hpp"
+
+namespace herald::registry {
+
+namespace bmi = boost::multi_index;
+
+struct by_name {};
+struct by_id {};
+struct by_event {};
+
+/// Hash of std::string and std::string_view alike, so that lookups need no temporary string.
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+using EventSet = bmi::multi_index_container<
+    Event, bmi::indexed_by<
+               bmi::ordered_unique<bmi::tag<by_name>,
+                                   bmi::member<Event, std::string, &Event::name>, std::less<>>,
+               bmi::hashed_unique<bmi::tag<by_id>,
+                                  bmi::member<Event, std::string, &Event::event_id>,
+                                  string_hash, std::equal_to<>>>>;
+
+/// One row per (event, secret) subscription.
+struct Subscription {
+  std::string event;
+  std::string secret;
+};
+
+/// Ordered by (event, secret): the secrets of an event are one contiguous range, in name order.
+using SubscriptionSet = bmi::multi_index_container<
+    Subscription,
+    bmi::indexed_by<bmi::ordered_unique<
+        bmi::tag<by_event>,
+        bmi::composite_key<Subscription, bmi::member<Subscription, std::string, &Subscription::event>,
+                           bmi::member<Subscription, std::string, &Subscription::secret>>,
+        bmi::composite_key_compare<std::less<>, std::less<>>>>>;
+
+class ProjectRegistry {
+ public:
+  [[nodiscard]] const Event* find_event(std::string_view name) const;
+
+  /// Errors: already_exists, quota_exceeded.
+  Result<Event> create_event(const EventSpec& spec, std::string event_id, TimePoint now,
+                             const Options& options);
+  /// Errors: not_found.
+  Result<Event> update_event(std::string_view name, const EventPatch& patch, TimePoint now);
+  /// Errors: not_found, in_use.
+  Result<void> delete_event(std::string_view name);
+  [[nodiscard]] Page<Event> list_events(const PageQuery& query) const;
+
+  /// Errors: not_found (an event), quota_exceeded.
+  Result<Secret> set_subscriptions(std::string_view secret,
+                                   std::span<const std::string> event_names,
+                                   const Options& options);
+  [[nodiscard]] const std::vector<std::string>* find_secret(std::string_view secret) const;
+  /// All known secrets, or (non-empty `event_name`) those subscribing to it. Errors: not_found.
+  [[nodiscard]] Result<Page<Secret>> list_secrets(std::string_view event_name,
+                                                  const PageQuery& query) const;
+
+  /// How many secrets subscribe to `event_name`.
+  [[nodiscard]] std::size_t subscriber_count(std::string_view event_name) const;
+  [[nodiscard]] std::size_t event_count() const noexcept { return events_.size(); }
+
+ private:
+  EventSet events_;
+  SubscriptionSet subscriptions_;
+  /// secret name → its event_subscriptions, in the order they were set.
+  std::map<std::string, std::vector<std::string>, std::less<>> secrets_;
+};
+
+}  // namespace herald::registry

@@ -1,0 +1,45 @@
+// Every rule of the contract about names and request bodies, one function per thing checked.
+// Each returns an Error (invalid_argument, CSMS.0002) whose message names the field, or nothing.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "herald/error.hpp"
+#include "herald/event.hpp"
+#include "herald/page.hpp"
+
+namespace herald::validate {
+
+inline constexpr std::size_t k_max_name_length = 64;
+inline constexpr std::size_t k_max_event_types = 12;
+inline constexpr std::size_t k_max_target_type_length = 64;
+inline constexpr std::size_t k_max_target_id_length = 256;
+inline constexpr std::size_t k_max_target_name_length = 256;
+
+/// `^[a-zA-Z0-9_-]{1,64}$`.
+Result<void> project_id(std::string_view value);
+/// `^[a-zA-Z0-9_-]{1,64}$` (no period: CSMS event names).
+Result<void> event_name(std::string_view value, std::string_view field = "name");
+/// `^[a-zA-Z0-9._-]{1,64}$` (the wider, older public rule for secret names).
+Result<void> secret_name(std::string_view value, std::string_view field = "secret_name");
+/// `^[a-zA-Z0-9._-]{1,64}$`.
+Result<void> version_id(std::string_view value, std::string_view field = "version_id");
+/// 1–12 items, each a known type, none twice.
+Result<void> event_types(std::span<const EventType> types, std::string_view field = "event_types");
+/// The three fields present and within their rules.
+Result<void> notification(const NotificationTarget& target,
+                          std::string_view field = "notification");
+/// A CreateSecretEvent body.
+Result<void> event_spec(const EventSpec& spec);
+/// An UpdateSecretEvent body: only the fields that are set.
+Result<void> event_patch(const EventPatch& patch);
+/// A page query over events (marker: an event name) or secrets (marker: a secret name).
+Result<void> event_page(const PageQuery& query);
+Result<void> secret_page(const PageQuery& query);
+/// A secret's event_subscriptions: each a well-formed event name, none twice.
+Result<void> subscriptions(std::span<const std::string> event_names,
+                           std::string_view field = "event_subscriptions");
+
+}  // namespace herald::validate
