@@ -80,10 +80,10 @@ TEST(model_test, page_limit_parses_as_the_query_string_carries_it) {
     std::optional<std::size_t> expected;  // nullopt: CSMS.0002
   };
   const std::vector<Row> table = {
-      {std::nullopt, 50}, {"", 50},          {"1", 1},           {"50", 50},
-      {"1000", 1000},     {"0", {}},         {"1001", {}},       {"-1", {}},
-      {"abc", {}},        {"+5", {}},        {" 5", {}},         {"5 ", {}},
-      {"5a", {}},         {"1e3", {}},       {"10.0", {}},       {"99999999999999999999999", {}},
+      {std::nullopt, 50}, {"", 50},    {"1", 1},     {"50", 50},
+      {"1000", 1000},     {"0", {}},   {"1001", {}}, {"-1", {}},
+      {"abc", {}},        {"+5", {}},  {" 5", {}},   {"5 ", {}},
+      {"5a", {}},         {"1e3", {}}, {"10.0", {}}, {"99999999999999999999999", {}},
       {"0x10", {}},       {"007", 7},
   };
   for (const auto& row : table) {
@@ -105,7 +105,7 @@ TEST(model_test, uuids_are_lower_case_version_4_and_distinct) {
   for (int i = 0; i < 1000; ++i) {
     const auto id = detail::new_uuid_v4();
     ASSERT_TRUE(detail::is_lower_case_uuid(id)) << id;
-    EXPECT_EQ(id[14], '4') << id;                             // version
+    EXPECT_EQ(id[14], '4') << id;                                                    // version
     EXPECT_NE(std::string_view("89ab").find(id[19]), std::string_view::npos) << id;  // variant
     seen.insert(id);
   }

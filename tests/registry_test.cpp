@@ -52,7 +52,8 @@ TEST_F(registry_test, the_seed_request_creates_the_documented_event) {
 
 TEST_F(registry_test, event_ids_differ_between_events) {
   create(k_project, {"a", "b"});
-  EXPECT_NE(engine_.show_event(k_project, "a")->event_id, engine_.show_event(k_project, "b")->event_id);
+  EXPECT_NE(engine_.show_event(k_project, "a")->event_id,
+            engine_.show_event(k_project, "b")->event_id);
 }
 
 TEST_F(registry_test, a_taken_name_is_refused_and_the_first_event_kept) {
@@ -137,7 +138,8 @@ TEST_F(registry_test, list_orders_by_name_and_pages_after_the_marker) {
   create(k_project, {"delta", "alpha", "echo", "charlie", "bravo"});
 
   const auto all = engine_.list_events(k_project, {}).value();
-  EXPECT_EQ(names_of(all), (std::vector<std::string>{"alpha", "bravo", "charlie", "delta", "echo"}));
+  EXPECT_EQ(names_of(all),
+            (std::vector<std::string>{"alpha", "bravo", "charlie", "delta", "echo"}));
   EXPECT_EQ(all.page_info, (PageInfo{std::nullopt, std::nullopt, 5}));
 
   const auto first = engine_.list_events(k_project, PageQuery{.limit = 2}).value();
@@ -150,7 +152,8 @@ TEST_F(registry_test, list_orders_by_name_and_pages_after_the_marker) {
 
   const auto last = engine_.list_events(k_project, PageQuery{2, "delta"}).value();
   EXPECT_EQ(names_of(last), (std::vector<std::string>{"echo"}));
-  EXPECT_EQ(last.page_info, (PageInfo{std::nullopt, "delta", 1})) << "no next_marker on the last page";
+  EXPECT_EQ(last.page_info, (PageInfo{std::nullopt, "delta", 1}))
+      << "no next_marker on the last page";
 
   const auto exact = engine_.list_events(k_project, PageQuery{5, ""}).value();
   EXPECT_EQ(exact.page_info.next_marker, std::nullopt) << "a page that ends the list has no next";
@@ -197,12 +200,14 @@ TEST_F(registry_test, the_event_quota_holds_at_its_boundary) {
   Options options;
   options.max_events_per_project = 3;
   Engine engine(options, clock_);
-  for (auto name : {"a", "b", "c"}) ASSERT_TRUE(engine.create_event(k_project, event_spec(name)).ok());
+  for (auto name : {"a", "b", "c"})
+    ASSERT_TRUE(engine.create_event(k_project, event_spec(name)).ok());
   const auto refused = engine.create_event(k_project, event_spec("d"));
   EXPECT_ERROR(refused, quota_exceeded, "3");
   EXPECT_EQ(refused.error().wire_code(), "HERALD.1003");
   EXPECT_ERROR(engine.show_event(k_project, "d"), not_found, "d");
-  EXPECT_TRUE(engine.create_event(k_other_project, event_spec("d")).ok()) << "quotas are per project";
+  EXPECT_TRUE(engine.create_event(k_other_project, event_spec("d")).ok())
+      << "quotas are per project";
   ASSERT_TRUE(engine.delete_event(k_project, "a").ok());
   EXPECT_TRUE(engine.create_event(k_project, event_spec("d")).ok()) << "a delete frees a place";
 }
@@ -210,7 +215,8 @@ TEST_F(registry_test, the_event_quota_holds_at_its_boundary) {
 TEST_F(registry_test, the_default_quotas_are_the_public_ones) {
   EXPECT_EQ(engine_.options().max_events_per_project, 30U);
   EXPECT_EQ(engine_.options().max_events_per_secret, 1U);
-  for (int i = 0; i < 30; ++i) ASSERT_TRUE(engine_.create_event(k_project, event_spec(testing::numbered_name(i))).ok());
+  for (int i = 0; i < 30; ++i)
+    ASSERT_TRUE(engine_.create_event(k_project, event_spec(testing::numbered_name(i))).ok());
   EXPECT_ERROR(engine_.create_event(k_project, event_spec("one-more")), quota_exceeded, "30");
 }
 
@@ -226,7 +232,8 @@ TEST_F(registry_test, subscriptions_replace_clear_and_show) {
   Options options;
   options.max_events_per_secret = 3;
   Engine engine(options, clock_);
-  for (auto name : {"e1", "e2", "e3"}) ASSERT_TRUE(engine.create_event(k_project, event_spec(name)).ok());
+  for (auto name : {"e1", "e2", "e3"})
+    ASSERT_TRUE(engine.create_event(k_project, event_spec(name)).ok());
 
   using names = std::vector<std::string>;
   auto set = engine.set_subscriptions(k_project, "db-password", names{"e2", "e1"});
@@ -357,7 +364,8 @@ TEST_F(registry_test, projects_are_isolated_for_every_operation) {
   ASSERT_TRUE(engine_.delete_event(k_other_project, "demo-event").ok());
 
   EXPECT_EQ(engine_.show_event(k_project, "demo-event").value(), mine);
-  EXPECT_EQ(engine_.show_secret(k_project, "shared-name")->event_subscriptions, names{"demo-event"});
+  EXPECT_EQ(engine_.show_secret(k_project, "shared-name")->event_subscriptions,
+            names{"demo-event"});
   EXPECT_ERROR(engine_.delete_event(k_project, "demo-event"), in_use, "1 secret");
 }
 

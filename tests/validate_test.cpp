@@ -91,7 +91,9 @@ TEST_F(validate_test, event_types_count_and_uniqueness) {
       {twelve, false, "twice", "12 items can only be reached with repeats, which are refused"},
       {thirteen, false, "at most 12", "13 items"},
       {{secret_rotated, secret_rotated}, false, "twice", "a duplicate"},
-      {{secret_rotated, secret_deleted, secret_rotated}, false, "event_types[2]",
+      {{secret_rotated, secret_deleted, secret_rotated},
+       false,
+       "event_types[2]",
        "the duplicate's position is named"},
       {{static_cast<EventType>(17)}, false, "not a known event type", "an out-of-range value"},
   };
@@ -183,8 +185,8 @@ TEST_F(validate_test, the_three_notification_fields_are_required_and_bounded) {
 }
 
 TEST_F(validate_test, project_ids_are_checked_on_every_call) {
-  const std::vector<std::string> bad = {"", std::string(65, 'p'), "proj.ect", "proj ect",
-                                        "pr\xC3\xB6ject", "../etc"};
+  const std::vector<std::string> bad = {"",         std::string(65, 'p'), "proj.ect",
+                                        "proj ect", "pr\xC3\xB6ject",     "../etc"};
   const std::vector<std::string> names = {"x"};
   for (const auto& project : bad) {
     SCOPED_TRACE(project);

@@ -65,8 +65,8 @@ struct NotificationTarget {
 
 /// A stored event, as ShowSecretEvent answers it.
 struct Event {
-  std::string name;                   ///< unique in the project; `^[a-zA-Z0-9_-]{1,64}$`
-  std::string event_id;               ///< lower-case UUID v4, 8-4-4-4-12
+  std::string name;                    ///< unique in the project; `^[a-zA-Z0-9_-]{1,64}$`
+  std::string event_id;                ///< lower-case UUID v4, 8-4-4-4-12
   std::vector<EventType> event_types;  ///< 1–5 distinct types, in the order they were given
   EventState state = EventState::enabled;
   TimePoint create_time;  ///< set once, at creation

@@ -25,7 +25,7 @@ enum class SecretType {
 
 /// A secret's subscriptions (the `event_subscriptions` of the CSMS Secret object).
 struct Secret {
-  std::string name;  ///< 1–64 chars of letters, digits, `.`, `_`, `-`
+  std::string name;                              ///< 1–64 chars of letters, digits, `.`, `_`, `-`
   std::vector<std::string> event_subscriptions;  ///< event names, in the order they were set
 
   friend bool operator==(const Secret&, const Secret&) = default;

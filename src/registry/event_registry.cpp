@@ -1,7 +1,7 @@
 #include "registry/event_registry.hpp"
 
-#include <boost/tuple/tuple.hpp>
 #include <fmt/format.h>
+#include <boost/tuple/tuple.hpp>
 
 namespace herald::registry {
 namespace {
@@ -41,9 +41,8 @@ Result<Event> ProjectRegistry::create_event(const EventSpec& spec, std::string e
                  fmt::format("name: an event named {} already exists", spec.name)};
   }
   if (events_.size() >= options.max_events_per_project) {
-    return Error{ErrorCode::quota_exceeded,
-                 fmt::format("a project may hold at most {} events",
-                             options.max_events_per_project)};
+    return Error{ErrorCode::quota_exceeded, fmt::format("a project may hold at most {} events",
+                                                        options.max_events_per_project)};
   }
   Event event{.name = spec.name,
               .event_id = std::move(event_id),
@@ -106,10 +105,10 @@ Result<Secret> ProjectRegistry::set_subscriptions(std::string_view secret,
     if (find_event(name) == nullptr) return not_found("event", name);
   }
   if (event_names.size() > options.max_events_per_secret) {
-    return Error{ErrorCode::quota_exceeded,
-                 fmt::format("event_subscriptions: a secret may subscribe to at most {} event{}",
-                             options.max_events_per_secret,
-                             options.max_events_per_secret == 1 ? "" : "s")};
+    return Error{
+        ErrorCode::quota_exceeded,
+        fmt::format("event_subscriptions: a secret may subscribe to at most {} event{}",
+                    options.max_events_per_secret, options.max_events_per_secret == 1 ? "" : "s")};
   }
   auto entry = secrets_.find(secret);
   if (entry == secrets_.end()) {
@@ -141,18 +140,23 @@ Result<Page<Secret>> ProjectRegistry::list_secrets(std::string_view event_name,
     const auto first = query.marker.empty() ? secrets_.begin() : secrets_.upper_bound(query.marker);
     return page_of(
         first, secrets_.end(), query,
-        [](const auto& entry) { return Secret{entry.first, entry.second}; }, name_of);
+        [](const auto& entry) {
+          return Secret{entry.first, entry.second};
+        },
+        name_of);
   }
   if (find_event(event_name) == nullptr) return not_found("event", event_name);
   const auto& index = subscriptions_.get<by_event>();
-  const auto first = query.marker.empty()
-                         ? index.lower_bound(boost::make_tuple(event_name))
-                         : index.upper_bound(boost::make_tuple(
-                               event_name, std::string_view(query.marker)));
+  const auto first =
+      query.marker.empty()
+          ? index.lower_bound(boost::make_tuple(event_name))
+          : index.upper_bound(boost::make_tuple(event_name, std::string_view(query.marker)));
   const auto last = index.upper_bound(boost::make_tuple(event_name));
   return page_of(
       first, last, query,
-      [this](const Subscription& row) { return Secret{row.secret, secrets_.find(row.secret)->second}; },
+      [this](const Subscription& row) {
+        return Secret{row.secret, secrets_.find(row.secret)->second};
+      },
       name_of);
 }
 

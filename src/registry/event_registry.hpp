@@ -39,12 +39,12 @@ struct string_hash {
 };
 
 using EventSet = bmi::multi_index_container<
-    Event, bmi::indexed_by<
-               bmi::ordered_unique<bmi::tag<by_name>,
-                                   bmi::member<Event, std::string, &Event::name>, std::less<>>,
-               bmi::hashed_unique<bmi::tag<by_id>,
-                                  bmi::member<Event, std::string, &Event::event_id>,
-                                  string_hash, std::equal_to<>>>>;
+    Event,
+    bmi::indexed_by<
+        bmi::ordered_unique<bmi::tag<by_name>, bmi::member<Event, std::string, &Event::name>,
+                            std::less<>>,
+        bmi::hashed_unique<bmi::tag<by_id>, bmi::member<Event, std::string, &Event::event_id>,
+                           string_hash, std::equal_to<>>>>;
 
 /// One row per (event, secret) subscription.
 struct Subscription {
@@ -57,7 +57,8 @@ using SubscriptionSet = bmi::multi_index_container<
     Subscription,
     bmi::indexed_by<bmi::ordered_unique<
         bmi::tag<by_event>,
-        bmi::composite_key<Subscription, bmi::member<Subscription, std::string, &Subscription::event>,
+        bmi::composite_key<Subscription,
+                           bmi::member<Subscription, std::string, &Subscription::event>,
                            bmi::member<Subscription, std::string, &Subscription::secret>>,
         bmi::composite_key_compare<std::less<>, std::less<>>>>>;
 

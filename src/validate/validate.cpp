@@ -1,9 +1,9 @@
 #include "validate/validate.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
 #include <vector>
-#include <fmt/format.h>
 
 namespace herald::validate {
 namespace {
@@ -12,7 +12,9 @@ constexpr bool is_alnum(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-Error invalid(std::string message) { return Error{ErrorCode::invalid_argument, std::move(message)}; }
+Error invalid(std::string message) {
+  return Error{ErrorCode::invalid_argument, std::move(message)};
+}
 
 // A name of 1..64 chars, each alphanumeric or one of `extra`.
 Result<void> name_of(std::string_view value, std::string_view field, std::string_view extra,

@@ -4,11 +4,10 @@
 
 int main() {
   herald::Engine engine;
-  herald::EventSpec spec{
-      .name = "demo-event",
-      .event_types = {herald::EventType::secret_version_created},
-      .state = herald::EventState::enabled,
-      .notification = {"SMN", "urn:smn:region-1:project:topic", "topic"}};
+  herald::EventSpec spec{.name = "demo-event",
+                         .event_types = {herald::EventType::secret_version_created},
+                         .state = herald::EventState::enabled,
+                         .notification = {"SMN", "urn:smn:region-1:project:topic", "topic"}};
   const auto created = engine.create_event("project", spec);
   if (!created) {
     std::cerr << created.error().message() << "\n";
