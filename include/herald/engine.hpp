@@ -1,9 +1,13 @@
 // herald::Engine: the public facade. It holds the events of every project, the secrets'
 // subscriptions to them, and enforces every rule of the CSMS "secret events" contract
-// (docs/registry.md; the contract is spec/csms-events.md).
+// (docs/registry.md; the contract is spec/csms-events.md). When the host triggers a lifecycle
+// event, it delivers a message for every enabled event that matches through the sinks connected
+// for the event's target type, and records each delivery (docs/dispatch.md, docs/sinks.md,
+// docs/records.md).
 //
 // Thread-safety: safe for concurrent use; every member may be called from any thread at any
-// time. Reads run in parallel with each other; writes are serialised.
+// time, also from inside a sink. Reads and triggers run in parallel with each other; writes are
+// serialised. No herald lock is held while a sink runs.
 // Projects: every call names a project (1–64 chars of letters, digits, `_`, `-`). Nothing of one
 // project is visible to, or changed by, a call naming another.
 // Lifetime: one owner; the Engine must outlive every call into it.
@@ -22,9 +26,12 @@
 #include "herald/clock.hpp"
 #include "herald/error.hpp"
 #include "herald/event.hpp"
+#include "herald/lifecycle.hpp"
 #include "herald/options.hpp"
 #include "herald/page.hpp"
+#include "herald/record.hpp"
 #include "herald/secret.hpp"
+#include "herald/sink.hpp"
 
 namespace herald {
 
@@ -83,6 +90,49 @@ class Engine {
   [[nodiscard]] Result<Page<Secret>> list_secrets(std::string_view project_id,
                                                   std::string_view event_name,
                                                   const PageQuery& query) const;
+
+  // ---- dispatch ----
+
+  /// Connects `sink` for notifications whose event targets `target_type` (e.g. "SMN"). The
+  /// rules of sink.hpp hold: a dispatch already running does not call it; after the
+  /// connection's disconnect() returns it is never called again.
+  Connection connect_sink(std::string_view target_type, SinkFunction sink);
+
+  /// Dispatches one lifecycle event at clock now: for every enabled event that the secret
+  /// subscribes to and that lists `event.type`, one message (notification_id a new UUID) is
+  /// handed to the sinks of the event's target type, and one record is written with the
+  /// combined status. After a SECRET_DELETED dispatch the secret's subscriptions and expiry
+  /// timers are gone. Answers one entry per match (none for a secret herald does not know).
+  /// Errors: invalid_argument (project id, secret name, version id, an out-of-range enum).
+  Result<TriggerReport> trigger(std::string_view project_id, const LifecycleEvent& event);
+
+  // ---- version expiry (SECRET_VERSION_EXPIRED) ----
+
+  /// Arms the version's SECRET_VERSION_EXPIRED timer for `expire_time`, replacing an armed one
+  /// (a new value re-arms: the event fires once per value); nullopt cancels it. Arming makes the
+  /// secret known. `secret_type` is carried into the messages.
+  /// Errors: invalid_argument (names, or expire_time not after clock now: "expire_time").
+  Result<VersionExpiry> set_version_expiry(std::string_view project_id,
+                                           std::string_view secret_name,
+                                           std::string_view version_id,
+                                           std::optional<TimePoint> expire_time,
+                                           SecretType secret_type = SecretType::common);
+
+  /// The version's armed expiry (expire_time nullopt when none). Errors: invalid_argument.
+  [[nodiscard]] Result<VersionExpiry> show_version_expiry(std::string_view project_id,
+                                                          std::string_view secret_name,
+                                                          std::string_view version_id) const;
+
+  /// Fires every timer due at clock now (each once, earliest first) and answers how many
+  /// fired. Called by the host, or by an ExpiryScheduler.
+  std::size_t run_due();
+
+  // ---- records (ListNotificationRecords) ----
+
+  /// The project's records, newest first, filtered. Records older than the retention are gone.
+  /// Errors: invalid_argument (limit outside 1..1000, a malformed filter or marker).
+  [[nodiscard]] Result<Page<NotificationRecord>> list_records(std::string_view project_id,
+                                                              const RecordQuery& query) const;
 
  private:
   struct Impl;

@@ -5,9 +5,11 @@
 #pragma once
 
 #include <optional>
+
 #include <string>
 #include <string_view>
 #include <vector>
+#include "herald/clock.hpp"
 
 namespace herald {
 
@@ -29,6 +31,15 @@ struct Secret {
   std::vector<std::string> event_subscriptions;  ///< event names, in the order they were set
 
   friend bool operator==(const Secret&, const Secret&) = default;
+};
+
+/// A version's expiry, as the version metadata carries it.
+struct VersionExpiry {
+  std::string secret_name;
+  std::string version_id;
+  std::optional<TimePoint> expire_time;  ///< nullopt: no expiry armed
+
+  friend bool operator==(const VersionExpiry&, const VersionExpiry&) = default;
 };
 
 }  // namespace herald

@@ -1,4 +1,5 @@
-// herald::Engine: validation first, then one lock around the project's registry.
+// herald::Engine: validation first, then one lock around the project's registry. A trigger
+// reads its matches under the lock shared, and calls sinks and writes records without it.
 #include "herald/engine.hpp"
 
 #include <cassert>
@@ -6,14 +7,19 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "dispatch/message.hpp"
 #include "model/uuid.hpp"
+#include "records/record_log.hpp"
 #include "registry/event_registry.hpp"
+#include "schedule/expiry_timers.hpp"
+#include "sinks/sink_set.hpp"
 #include "validate/validate.hpp"
 
 namespace herald {
 
 struct Engine::Impl {
-  Impl(Options opts, std::shared_ptr<Clock> clk) : options(opts), clock(std::move(clk)) {}
+  Impl(Options opts, std::shared_ptr<Clock> clk)
+      : options(opts), clock(std::move(clk)), records(options.record_retention) {}
 
   // The project's registry, or null when nothing was ever stored in it (reads see it empty).
   const registry::ProjectRegistry* find_project(std::string_view project_id) const {
@@ -33,8 +39,11 @@ struct Engine::Impl {
 
   const Options options;
   const std::shared_ptr<Clock> clock;
-  mutable std::shared_mutex mutex;
+  mutable std::shared_mutex mutex;  // guards projects and timers; never held while a sink runs
   std::map<std::string, registry::ProjectRegistry, std::less<>> projects;
+  detail::ExpiryTimers timers;
+  detail::SinkSet sinks;
+  mutable detail::RecordLog records;
 };
 
 namespace {
@@ -143,6 +152,169 @@ Result<Page<Secret>> Engine::list_secrets(std::string_view project_id, std::stri
     return project->list_secrets(event_name, query);
   }
   return k_empty_project.list_secrets(event_name, query);
+}
+
+Connection Engine::connect_sink(std::string_view target_type, SinkFunction sink) {
+  return impl_->sinks.connect(target_type, std::move(sink));
+}
+
+namespace {
+
+Result<void> validate_lifecycle(std::string_view project_id, const LifecycleEvent& event) {
+  if (auto r = validate::project_id(project_id); !r) return r;
+  if (auto r = validate::secret_name(event.secret_name); !r) return r;
+  if (!event.version_id.empty()) {
+    if (auto r = validate::version_id(event.version_id); !r) return r;
+  }
+  if (static_cast<std::size_t>(event.type) >= k_event_type_count) {
+    return Error{ErrorCode::invalid_argument, "event_type: is not a known event type"};
+  }
+  if (to_string(event.secret_type).empty()) {
+    return Error{ErrorCode::invalid_argument, "secret_type: is not a known secret type"};
+  }
+  return {};
+}
+
+NotificationRecord record_of(const Notification& n, detail::SinkVerdict verdict) {
+  return NotificationRecord{.event_name = n.event_name,
+                            .trigger_event_type = n.trigger_event_type,
+                            .create_time = n.trigger_time,
+                            .secret_name = n.secret_name,
+                            .secret_type = n.secret_type,
+                            .notification_target_name = n.target.target_name,
+                            .notification_target_id = n.target.target_id,
+                            .notification_content = n.payload,
+                            .notification_status = verdict.status,
+                            .notification_id = n.notification_id,
+                            .notification_target_type = n.target.target_type,
+                            .failure_reason = std::move(verdict.reason)};
+}
+
+}  // namespace
+
+Result<TriggerReport> Engine::trigger(std::string_view project_id, const LifecycleEvent& event) {
+  if (auto r = validate_lifecycle(project_id, event); !r) return r.error();
+  const TimePoint now = impl_->clock->now();
+  // Sinks connected from here on belong to a later dispatch.
+  const std::uint64_t generation = impl_->sinks.generation();
+
+  // What fired, copied out under the shared lock; everything else happens without it.
+  std::vector<Notification> notifications;
+  {
+    std::shared_lock lock(impl_->mutex);
+    if (const auto* project = impl_->find_project(project_id)) {
+      const auto matches = project->routes(event.secret_name, event.type);
+      notifications.reserve(matches.size());
+      for (const Event* matched : matches) {
+        notifications.push_back(Notification{.event_name = matched->name,
+                                             .event_id = matched->event_id,
+                                             .target = matched->notification});
+      }
+    }
+  }
+
+  TriggerReport report;
+  report.notifications.reserve(notifications.size());
+  std::vector<NotificationRecord> records;
+  records.reserve(notifications.size());
+  for (auto& n : notifications) {
+    n.notification_id = detail::new_uuid_v4();
+    n.project_id = project_id;
+    n.trigger_event_type = event.type;
+    n.secret_name = event.secret_name;
+    n.secret_type = event.secret_type;
+    if (!event.version_id.empty()) n.version_id = std::string(event.version_id);
+    n.trigger_time = now;
+    n.payload = std::make_shared<const std::string>(
+        detail::render_message(n, impl_->options.message_format));
+
+    auto verdict = impl_->sinks.deliver(n, generation);
+    report.notifications.push_back(
+        DeliveryReport{n.event_name, n.notification_id, verdict.status, verdict.reason});
+    records.push_back(record_of(n, std::move(verdict)));
+  }
+  if (!records.empty()) impl_->records.append(project_id, records, now);
+
+  if (event.type == EventType::secret_deleted) {
+    std::unique_lock lock(impl_->mutex);
+    if (auto* project = impl_->find_project(project_id)) project->forget_secret(event.secret_name);
+    impl_->timers.drop_secret(project_id, event.secret_name);
+  }
+  return report;
+}
+
+Result<VersionExpiry> Engine::set_version_expiry(std::string_view project_id,
+                                                 std::string_view secret_name,
+                                                 std::string_view version_id,
+                                                 std::optional<TimePoint> expire_time,
+                                                 SecretType secret_type) {
+  if (auto r = validate::project_id(project_id); !r) return r.error();
+  if (auto r = validate::secret_name(secret_name); !r) return r.error();
+  if (auto r = validate::version_id(version_id); !r) return r.error();
+  if (to_string(secret_type).empty()) {
+    return Error{ErrorCode::invalid_argument, "secret_type: is not a known secret type"};
+  }
+  VersionExpiry answer{std::string(secret_name), std::string(version_id), expire_time};
+  std::unique_lock lock(impl_->mutex);
+  if (!expire_time) {
+    impl_->timers.cancel(project_id, secret_name, version_id);
+    return answer;
+  }
+  if (*expire_time <= impl_->clock->now()) {
+    return Error{ErrorCode::invalid_argument, "expire_time: must lie in the future"};
+  }
+  impl_->project(project_id).ensure_secret(secret_name);
+  impl_->timers.arm(detail::ExpiryTimer{std::string(project_id), answer.secret_name,
+                                        answer.version_id, *expire_time, secret_type});
+  return answer;
+}
+
+Result<VersionExpiry> Engine::show_version_expiry(std::string_view project_id,
+                                                  std::string_view secret_name,
+                                                  std::string_view version_id) const {
+  if (auto r = validate::project_id(project_id); !r) return r.error();
+  if (auto r = validate::secret_name(secret_name); !r) return r.error();
+  if (auto r = validate::version_id(version_id); !r) return r.error();
+  VersionExpiry answer{std::string(secret_name), std::string(version_id), std::nullopt};
+  std::shared_lock lock(impl_->mutex);
+  if (const auto* timer = impl_->timers.find(project_id, secret_name, version_id)) {
+    answer.expire_time = timer->expire_time;
+  }
+  return answer;
+}
+
+std::size_t Engine::run_due() {
+  std::vector<detail::ExpiryTimer> due;
+  {
+    std::unique_lock lock(impl_->mutex);
+    due = impl_->timers.take_due(impl_->clock->now());
+  }
+  for (const auto& timer : due) {
+    // The names were validated when the timer was armed; trigger cannot refuse them.
+    (void)trigger(timer.project_id, LifecycleEvent{.secret_name = timer.secret_name,
+                                                   .type = EventType::secret_version_expired,
+                                                   .secret_type = timer.secret_type,
+                                                   .version_id = timer.version_id});
+  }
+  return due.size();
+}
+
+Result<Page<NotificationRecord>> Engine::list_records(std::string_view project_id,
+                                                      const RecordQuery& query) const {
+  if (auto r = validate::project_id(project_id); !r) return r.error();
+  if (query.limit < 1 || query.limit > k_max_page_limit) {
+    return Error{ErrorCode::invalid_argument, "limit: must be a whole number from 1 to 1000"};
+  }
+  if (!query.event_name.empty()) {
+    if (auto r = validate::event_name(query.event_name, "event_name"); !r) return r.error();
+  }
+  if (!query.secret_name.empty()) {
+    if (auto r = validate::secret_name(query.secret_name); !r) return r.error();
+  }
+  if (query.status && to_string(*query.status).empty()) {
+    return Error{ErrorCode::invalid_argument, "notification_status: is not a known status"};
+  }
+  return impl_->records.list(project_id, query, impl_->clock->now());
 }
 
 }  // namespace herald

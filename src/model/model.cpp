@@ -4,6 +4,7 @@
 #include "herald/clock.hpp"
 #include "herald/event.hpp"
 #include "herald/page.hpp"
+#include "herald/record.hpp"
 #include "herald/secret.hpp"
 
 namespace herald {
@@ -56,6 +57,22 @@ std::optional<SecretType> parse_secret_type(std::string_view text) noexcept {
   for (std::size_t i = 0; i < k_secret_type_names.size(); ++i) {
     if (k_secret_type_names[i] == text) return static_cast<SecretType>(i);
   }
+  return std::nullopt;
+}
+
+std::string_view to_string(NotificationStatus status) noexcept {
+  switch (status) {
+    case NotificationStatus::success: return "SUCCESS";
+    case NotificationStatus::fail: return "FAIL";
+    case NotificationStatus::invalid: return "INVALID";
+  }
+  return {};
+}
+
+std::optional<NotificationStatus> parse_notification_status(std::string_view text) noexcept {
+  if (text == "SUCCESS") return NotificationStatus::success;
+  if (text == "FAIL") return NotificationStatus::fail;
+  if (text == "INVALID") return NotificationStatus::invalid;
   return std::nullopt;
 }
 

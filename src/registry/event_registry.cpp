@@ -68,6 +68,14 @@ Result<Event> ProjectRegistry::update_event(std::string_view name, const EventPa
     if (patch.notification) event.notification = *patch.notification;
     event.update_time = now;
   });
+  if (patch.state || patch.event_types) {
+    // Which secrets route to this event depends on its state and types: rebuild theirs.
+    const auto& by_event_index = subscriptions_.get<by_event>();
+    const auto [first, last] = by_event_index.equal_range(boost::make_tuple(name));
+    for (auto row = first; row != last; ++row) {
+      rebuild_routes(row->secret, secrets_.find(row->secret)->second);
+    }
+  }
   return *it;
 }
 
@@ -125,7 +133,56 @@ Result<Secret> ProjectRegistry::set_subscriptions(std::string_view secret,
   for (const auto& name : entry->second) {
     subscriptions_.insert(Subscription{name, entry->first});
   }
+  rebuild_routes(entry->first, entry->second);
   return Secret{entry->first, entry->second};
+}
+
+void ProjectRegistry::rebuild_routes(const std::string& secret,
+                                     const std::vector<std::string>& subscriptions) {
+  RouteEntry entry;
+  bool any = false;
+  for (const auto& name : subscriptions) {
+    const Event* event = find_event(name);
+    if (event == nullptr || event->state != EventState::enabled) continue;
+    for (const EventType type : event->event_types) {
+      entry.slots[static_cast<std::size_t>(type)].push_back(event);
+      any = true;
+    }
+  }
+  if (any) {
+    routes_.insert_or_assign(secret, std::move(entry));
+  } else {
+    routes_.erase(secret);
+  }
+}
+
+std::span<const Event* const> ProjectRegistry::routes(std::string_view secret,
+                                                      EventType type) const {
+  const auto it = routes_.find(secret);
+  if (it == routes_.end()) return {};
+  const auto& slot = it->second.slots[static_cast<std::size_t>(type)];
+  return {slot.data(), slot.size()};
+}
+
+void ProjectRegistry::ensure_secret(std::string_view secret) {
+  if (secrets_.find(secret) == secrets_.end()) {
+    secrets_.emplace(std::string(secret), std::vector<std::string>{});
+  }
+}
+
+bool ProjectRegistry::forget_secret(std::string_view secret) {
+  const auto entry = secrets_.find(secret);
+  if (entry == secrets_.end()) return false;
+  auto& index = subscriptions_.get<by_event>();
+  for (const auto& name : entry->second) {
+    if (const auto row = index.find(boost::make_tuple(std::string_view(name), secret));
+        row != index.end()) {
+      index.erase(row);
+    }
+  }
+  routes_.erase(secret);
+  secrets_.erase(entry);
+  return true;
 }
 
 const std::vector<std::string>* ProjectRegistry::find_secret(std::string_view secret) const {

@@ -5,11 +5,14 @@
 // that order, and a call that fails changes nothing.
 #pragma once
 
+#include <array>
+#include <boost/container/small_vector.hpp>
 #include <boost/multi_index/composite_key.hpp>
 #include <boost/multi_index/hashed_index.hpp>
 #include <boost/multi_index/member.hpp>
 #include <boost/multi_index/ordered_index.hpp>
 #include <boost/multi_index_container.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <map>
 #include <span>
 #include <string>
@@ -62,8 +65,29 @@ using SubscriptionSet = bmi::multi_index_container<
                            bmi::member<Subscription, std::string, &Subscription::secret>>,
         bmi::composite_key_compare<std::less<>, std::less<>>>>>;
 
+/// The route index entry of one secret: per event type, the enabled events it subscribes to
+/// that list the type, in subscription order. Held inline in the flat map's slot, so that a
+/// dispatch reaches its matches with one probe (docs/dispatch.md).
+struct RouteEntry {
+  using Slot = boost::container::small_vector<const Event*, 1>;
+  std::array<Slot, k_event_type_count> slots;
+};
+
+/// secret name → its routes. Open addressing (Boost.Unordered's flat map), looked up by
+/// std::string_view without a temporary string.
+using RouteIndex = boost::unordered_flat_map<std::string, RouteEntry, string_hash, std::equal_to<>>;
+
 class ProjectRegistry {
  public:
+  /// The enabled events that `secret` subscribes to and that list `type`; empty when none.
+  /// The pointers stay valid until the next write to this registry.
+  [[nodiscard]] std::span<const Event* const> routes(std::string_view secret, EventType type) const;
+
+  /// Makes `secret` known (with no subscriptions) if it is not.
+  void ensure_secret(std::string_view secret);
+  /// Forgets `secret`: its subscriptions and routes. Answers whether it was known.
+  bool forget_secret(std::string_view secret);
+
   [[nodiscard]] const Event* find_event(std::string_view name) const;
 
   /// Errors: already_exists, quota_exceeded.
@@ -87,12 +111,19 @@ class ProjectRegistry {
   /// How many secrets subscribe to `event_name`.
   [[nodiscard]] std::size_t subscriber_count(std::string_view event_name) const;
   [[nodiscard]] std::size_t event_count() const noexcept { return events_.size(); }
+  [[nodiscard]] std::size_t secret_count() const noexcept { return secrets_.size(); }
+  [[nodiscard]] std::size_t routed_secret_count() const noexcept { return routes_.size(); }
 
  private:
+  // Recomputes the routes of `secret` from its subscriptions; drops the entry when empty.
+  void rebuild_routes(const std::string& secret, const std::vector<std::string>& subscriptions);
+
   EventSet events_;
   SubscriptionSet subscriptions_;
   /// secret name → its event_subscriptions, in the order they were set.
   std::map<std::string, std::vector<std::string>, std::less<>> secrets_;
+  /// Only secrets with at least one route have an entry: a miss is one probe of an absent key.
+  RouteIndex routes_;
 };
 
 }  // namespace herald::registry

@@ -1,0 +1,40 @@
+// Lifecycle events: what the host tells herald happened to a secret, and the report of what
+// herald did about it.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "herald/event.hpp"
+#include "herald/record.hpp"
+#include "herald/secret.hpp"
+
+namespace herald {
+
+/// A happening to one secret. The views must stay valid for the call that takes it; herald
+/// copies what it keeps.
+struct LifecycleEvent {
+  std::string_view secret_name;  ///< 1–64 chars of letters, digits, `.`, `_`, `-`
+  EventType type = EventType::secret_version_created;
+  SecretType secret_type = SecretType::common;
+  std::string_view version_id;  ///< empty when no version is concerned
+};
+
+/// What became of one matched event.
+struct DeliveryReport {
+  std::string event_name;
+  std::string notification_id;
+  NotificationStatus notification_status = NotificationStatus::success;
+  std::string failure_reason;  ///< why FAIL or INVALID; empty on SUCCESS
+};
+
+/// One entry per enabled event that matched, in the order the secret subscribes to them. Empty
+/// when nothing matched (also for a secret herald does not know).
+struct TriggerReport {
+  std::vector<DeliveryReport> notifications;
+};
+
+}  // namespace herald

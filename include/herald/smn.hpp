@@ -1,0 +1,86 @@
+// herald::SmnTopics: an in-process stand-in for SMN, the cloud's pub/sub topics and herald's
+// default notification target. Topics belong to a project and are named as in SMN; their URN is
+// `urn:smn:{region}:{project_id}:{name}`. Publishing keeps each message per topic, for
+// inspection, and hands it to the topic's subscribers.
+//
+// As a sink (`smn_sink`), for a notification whose target_type is "SMN":
+// - a target_id that is not `urn:smn:{region}:{project_id}:{topic}` with every part non-empty
+//   and a valid topic name → invalid_target (INVALID);
+// - a URN of another region, of another project than the notification's, or of a topic that does
+//   not exist → failed (FAIL);
+// - otherwise the message is kept and subscribers are called → delivered (SUCCESS).
+// target_name plays no part: it is a label.
+//
+// Thread-safety: safe for concurrent use. Topic subscribers are called without SmnTopics' lock
+// held, on the publishing thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "herald/error.hpp"
+#include "herald/sink.hpp"
+
+namespace herald {
+
+struct SmnTopic {
+  std::string topic_urn;
+  std::string name;
+  std::string display_name;
+
+  friend bool operator==(const SmnTopic&, const SmnTopic&) = default;
+};
+
+/// The answer of create_topic: the topic, and whether this call made it (SMN's 201 vs 200).
+struct SmnTopicCreated {
+  SmnTopic topic;
+  bool created = false;
+};
+
+class SmnTopics {
+ public:
+  /// Topics of the region `region` (1–64 letters, digits, `-`, `_`). Default: "region-1".
+  explicit SmnTopics(std::string region = "region-1");
+  ~SmnTopics();
+  SmnTopics(const SmnTopics&) = delete;
+  SmnTopics& operator=(const SmnTopics&) = delete;
+
+  [[nodiscard]] const std::string& region() const noexcept;
+
+  /// Creates the topic `name` in the project, or answers the existing one (idempotent by name;
+  /// an existing topic keeps its display name). Errors: invalid_argument (project_id; name:
+  /// 1–255 chars of letters, digits, `-`, `_`, starting with a letter or digit; display_name:
+  /// at most 192 bytes, no control characters).
+  Result<SmnTopicCreated> create_topic(std::string_view project_id, std::string_view name,
+                                       std::string_view display_name = {});
+  /// The project's topics, ordered by name. Errors: invalid_argument (project_id).
+  [[nodiscard]] Result<std::vector<SmnTopic>> list_topics(std::string_view project_id) const;
+  /// Errors: invalid_argument, not_found (no such topic in this project).
+  [[nodiscard]] Result<SmnTopic> show_topic(std::string_view project_id,
+                                            std::string_view topic_urn) const;
+  /// Deletes the topic and its messages. Errors: invalid_argument, not_found.
+  Result<void> delete_topic(std::string_view project_id, std::string_view topic_urn);
+
+  /// The messages published to the topic, oldest first. Errors: invalid_argument, not_found.
+  [[nodiscard]] Result<std::vector<std::string>> messages(std::string_view project_id,
+                                                          std::string_view topic_urn) const;
+  /// Calls `subscriber` with every message published to the topic from now on, until the topic
+  /// is deleted. Errors: invalid_argument, not_found.
+  Result<void> subscribe(std::string_view project_id, std::string_view topic_urn,
+                         std::function<void(const std::string& message)> subscriber);
+
+  /// The sink behaviour described above, for one notification.
+  SinkOutcome publish(const Notification& notification);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// A sink that publishes to `topics`; connect it for target_type "SMN". It keeps `topics` alive.
+[[nodiscard]] SinkFunction smn_sink(std::shared_ptr<SmnTopics> topics);
+
+}  // namespace herald

@@ -1,0 +1,180 @@
+// The one translation unit that includes Boost.Signals2.
+#include "sinks/sink_set.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/signals2/signal.hpp>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <vector>
+
+namespace herald {
+namespace detail {
+
+struct SinkSlot {
+  SinkSlot(SinkFunction f, std::uint64_t g) : function(std::move(f)), generation(g) {}
+
+  const SinkFunction function;
+  const std::uint64_t generation;  // connected at this generation
+  std::atomic<bool> connected{true};
+  std::atomic<int> in_flight{0};
+  std::mutex connection_mutex;
+  boost::signals2::connection connection;  // guarded by connection_mutex
+};
+
+namespace {
+
+// The slots whose sink runs on this thread right now, innermost last.
+thread_local std::vector<const SinkSlot*> t_calling;
+
+// What one slot answered; `called` is false when the guard skipped it.
+struct SlotResult {
+  bool called = false;
+  SinkOutcome outcome;
+};
+
+std::optional<SinkOutcome> call_guarded(SinkSlot& slot, const Notification& notification,
+                                        std::uint64_t generation) {
+  if (slot.generation > generation) return std::nullopt;
+  // Dekker-style with disconnect(): increment, then look; disconnect stores, then counts.
+  slot.in_flight.fetch_add(1, std::memory_order_seq_cst);
+  const auto leave = [&] {
+    slot.in_flight.fetch_sub(1, std::memory_order_seq_cst);
+    slot.in_flight.notify_all();
+  };
+  if (!slot.connected.load(std::memory_order_seq_cst)) {
+    leave();
+    return std::nullopt;
+  }
+  t_calling.push_back(&slot);
+  SinkOutcome outcome;
+  try {
+    outcome = slot.function(notification);
+  } catch (const std::exception& error) {
+    outcome = SinkOutcome::failed(std::string("sink threw: ") + error.what());
+  } catch (...) {
+    outcome = SinkOutcome::failed("sink threw a non-standard exception");
+  }
+  t_calling.pop_back();
+  leave();
+  return outcome;
+}
+
+// Worst status wins: INVALID over FAIL over SUCCESS; the first reason of the worst is kept.
+struct VerdictCombiner {
+  using result_type = std::pair<std::size_t, SinkVerdict>;  // (sinks called, verdict)
+
+  template <typename Iterator>
+  result_type operator()(Iterator first, Iterator last) const {
+    result_type combined{0, {}};
+    const auto rank = [](NotificationStatus s) {
+      return s == NotificationStatus::invalid ? 2 : s == NotificationStatus::fail ? 1 : 0;
+    };
+    for (; first != last; ++first) {
+      const SlotResult& result = *first;
+      if (!result.called) continue;
+      ++combined.first;
+      const auto status =
+          result.outcome.status == SinkStatus::delivered ? NotificationStatus::success
+          : result.outcome.status == SinkStatus::failed  ? NotificationStatus::fail
+                                                         : NotificationStatus::invalid;
+      if (rank(status) > rank(combined.second.status)) {
+        combined.second = {status, result.outcome.reason};
+      }
+    }
+    return combined;
+  }
+};
+
+using Signal =
+    boost::signals2::signal<SlotResult(const Notification&, std::uint64_t), VerdictCombiner>;
+
+}  // namespace
+
+struct SinkSet::Impl {
+  std::atomic<std::uint64_t> generation{0};
+  mutable std::shared_mutex mutex;  // guards the map, never held while a sink runs
+  std::map<std::string, std::shared_ptr<Signal>, std::less<>> signals;
+};
+
+SinkSet::SinkSet() : impl_(std::make_unique<Impl>()) {}
+SinkSet::~SinkSet() = default;
+
+std::uint64_t SinkSet::generation() const noexcept {
+  return impl_->generation.load(std::memory_order_acquire);
+}
+
+Connection SinkSet::connect(std::string_view target_type, SinkFunction sink) {
+  std::shared_ptr<Signal> signal;
+  {
+    std::unique_lock lock(impl_->mutex);
+    auto& entry = impl_->signals[std::string(target_type)];
+    if (!entry) entry = std::make_shared<Signal>();
+    signal = entry;
+  }
+  // The new slot belongs to the next generation: dispatches already running have a lower one.
+  const auto generation = impl_->generation.fetch_add(1, std::memory_order_acq_rel) + 1;
+  auto slot = std::make_shared<SinkSlot>(std::move(sink), generation);
+  std::lock_guard guard(slot->connection_mutex);
+  // The signal's slot keeps the SinkSlot (and so the sink) alive until it is disconnected; a
+  // boost::signals2::connection refers back only weakly, so there is no cycle.
+  slot->connection =
+      signal->connect([slot](const Notification& notification, std::uint64_t dispatch_generation) {
+        const auto outcome = call_guarded(*slot, notification, dispatch_generation);
+        return outcome ? SlotResult{true, *outcome} : SlotResult{};
+      });
+  return Connection(slot);
+}
+
+SinkVerdict SinkSet::deliver(const Notification& notification, std::uint64_t generation) const {
+  std::shared_ptr<Signal> signal;
+  {
+    std::shared_lock lock(impl_->mutex);
+    const auto it = impl_->signals.find(notification.target.target_type);
+    if (it != impl_->signals.end()) signal = it->second;
+  }
+  std::pair<std::size_t, SinkVerdict> combined{0, {}};
+  if (signal) combined = (*signal)(notification, generation);
+  if (combined.first == 0) {
+    return {NotificationStatus::invalid,
+            "no sink serves target_type " + notification.target.target_type};
+  }
+  return combined.second;
+}
+
+}  // namespace detail
+
+Connection::Connection(std::shared_ptr<detail::SinkSlot> slot) : slot_(std::move(slot)) {}
+
+void Connection::disconnect() const {
+  if (!slot_) return;
+  detail::SinkSlot& slot = *slot_;
+  slot.connected.store(false, std::memory_order_seq_cst);
+  {
+    std::lock_guard guard(slot.connection_mutex);
+    slot.connection.disconnect();
+  }
+  // Wait for calls on other threads; calls of this sink further up this thread's stack (the
+  // sink disconnecting itself) cannot finish before we return, so they are not waited for.
+  const auto own =
+      static_cast<int>(std::count(detail::t_calling.begin(), detail::t_calling.end(), &slot));
+  for (int seen = slot.in_flight.load(std::memory_order_seq_cst); seen > own;
+       seen = slot.in_flight.load(std::memory_order_seq_cst)) {
+    slot.in_flight.wait(seen, std::memory_order_seq_cst);
+  }
+}
+
+bool Connection::connected() const {
+  return slot_ && slot_->connected.load(std::memory_order_acquire);
+}
+
+SinkFunction callback_sink(std::function<void(const Notification&)> callback) {
+  return [callback = std::move(callback)](const Notification& notification) {
+    callback(notification);
+    return SinkOutcome::delivered();
+  };
+}
+
+}  // namespace herald

@@ -1,0 +1,191 @@
+// The SMN stand-in: topics per project, messages kept per topic, subscribers called.
+#include "herald/smn.hpp"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+#include "validate/validate.hpp"
+
+namespace herald {
+namespace {
+
+constexpr std::size_t k_max_topic_name = 255;
+constexpr std::size_t k_max_display_name = 192;
+
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// SMN topic names: 1–255 letters, digits, `-`, `_`, starting with a letter or digit.
+bool valid_topic_name(std::string_view name) {
+  return !name.empty() && name.size() <= k_max_topic_name && is_alnum(name.front()) &&
+         std::ranges::all_of(name, [](char c) { return is_alnum(c) || c == '-' || c == '_'; });
+}
+
+struct ParsedUrn {
+  std::string_view region, project_id, topic;
+};
+
+// `urn:smn:{region}:{project_id}:{topic}`, every part non-empty, the topic a valid name.
+std::optional<ParsedUrn> parse_urn(std::string_view urn) {
+  constexpr std::string_view k_prefix = "urn:smn:";
+  if (!urn.starts_with(k_prefix)) return std::nullopt;
+  urn.remove_prefix(k_prefix.size());
+  std::array<std::string_view, 3> parts;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto colon = i + 1 < parts.size() ? urn.find(':') : std::string_view::npos;
+    if (i + 1 < parts.size() && colon == std::string_view::npos) return std::nullopt;
+    parts[i] = urn.substr(0, colon);
+    if (parts[i].empty()) return std::nullopt;
+    urn = colon == std::string_view::npos ? std::string_view{} : urn.substr(colon + 1);
+  }
+  if (!valid_topic_name(parts[2])) return std::nullopt;
+  return ParsedUrn{parts[0], parts[1], parts[2]};
+}
+
+struct TopicState {
+  SmnTopic topic;
+  std::vector<std::string> messages;
+  std::vector<std::function<void(const std::string&)>> subscribers;
+};
+
+}  // namespace
+
+struct SmnTopics::Impl {
+  std::string region;
+  mutable std::shared_mutex mutex;
+  // project → topic name → topic
+  std::map<std::string, std::map<std::string, TopicState, std::less<>>, std::less<>> projects;
+
+  // The topic `urn` names in `project_id`, or null. Requires: mutex held.
+  TopicState* find(std::string_view project_id, std::string_view urn) {
+    const auto parsed = parse_urn(urn);
+    if (!parsed || parsed->region != region || parsed->project_id != project_id) return nullptr;
+    const auto project = projects.find(project_id);
+    if (project == projects.end()) return nullptr;
+    const auto topic = project->second.find(parsed->topic);
+    return topic == project->second.end() ? nullptr : &topic->second;
+  }
+};
+
+namespace {
+Error topic_not_found(std::string_view urn) {
+  return Error{ErrorCode::not_found, fmt::format("topic_urn: no topic {}", urn)};
+}
+}  // namespace
+
+SmnTopics::SmnTopics(std::string region) : impl_(std::make_unique<Impl>()) {
+  impl_->region = std::move(region);
+}
+SmnTopics::~SmnTopics() = default;
+
+const std::string& SmnTopics::region() const noexcept { return impl_->region; }
+
+Result<SmnTopicCreated> SmnTopics::create_topic(std::string_view project_id, std::string_view name,
+                                                std::string_view display_name) {
+  if (auto r = validate::project_id(project_id); !r) return r.error();
+  if (!valid_topic_name(name)) {
+    return Error{
+        ErrorCode::invalid_argument,
+        "name: must be 1-255 letters, digits, '-' or '_', starting with a letter or digit"};
+  }
+  if (display_name.size() > k_max_display_name || std::ranges::any_of(display_name, [](char c) {
+        return static_cast<unsigned char>(c) < 0x20;
+      })) {
+    return Error{ErrorCode::invalid_argument,
+                 "display_name: must be at most 192 bytes without control characters"};
+  }
+  std::unique_lock lock(impl_->mutex);
+  auto& topics = impl_->projects[std::string(project_id)];
+  if (const auto it = topics.find(name); it != topics.end()) {
+    return SmnTopicCreated{it->second.topic, false};
+  }
+  SmnTopic topic{fmt::format("urn:smn:{}:{}:{}", impl_->region, project_id, name),
+                 std::string(name), std::string(display_name)};
+  topics.emplace(std::string(name), TopicState{topic, {}, {}});
+  return SmnTopicCreated{std::move(topic), true};
+}
+
+Result<std::vector<SmnTopic>> SmnTopics::list_topics(std::string_view project_id) const {
+  if (auto r = validate::project_id(project_id); !r) return r.error();
+  std::shared_lock lock(impl_->mutex);
+  std::vector<SmnTopic> topics;
+  if (const auto project = impl_->projects.find(project_id); project != impl_->projects.end()) {
+    for (const auto& [name, state] : project->second) topics.push_back(state.topic);
+  }
+  return topics;
+}
+
+Result<SmnTopic> SmnTopics::show_topic(std::string_view project_id,
+                                       std::string_view topic_urn) const {
+  if (auto r = validate::project_id(project_id); !r) return r.error();
+  std::shared_lock lock(impl_->mutex);
+  const auto* state = impl_->find(project_id, topic_urn);
+  if (state == nullptr) return topic_not_found(topic_urn);
+  return state->topic;
+}
+
+Result<void> SmnTopics::delete_topic(std::string_view project_id, std::string_view topic_urn) {
+  if (auto r = validate::project_id(project_id); !r) return r;
+  std::unique_lock lock(impl_->mutex);
+  if (impl_->find(project_id, topic_urn) == nullptr) return topic_not_found(topic_urn);
+  auto& topics = impl_->projects.find(project_id)->second;
+  topics.erase(topics.find(parse_urn(topic_urn)->topic));
+  return {};
+}
+
+Result<std::vector<std::string>> SmnTopics::messages(std::string_view project_id,
+                                                     std::string_view topic_urn) const {
+  if (auto r = validate::project_id(project_id); !r) return r.error();
+  std::shared_lock lock(impl_->mutex);
+  const auto* state = impl_->find(project_id, topic_urn);
+  if (state == nullptr) return topic_not_found(topic_urn);
+  return state->messages;
+}
+
+Result<void> SmnTopics::subscribe(std::string_view project_id, std::string_view topic_urn,
+                                  std::function<void(const std::string&)> subscriber) {
+  if (auto r = validate::project_id(project_id); !r) return r;
+  std::unique_lock lock(impl_->mutex);
+  auto* state = impl_->find(project_id, topic_urn);
+  if (state == nullptr) return topic_not_found(topic_urn);
+  state->subscribers.push_back(std::move(subscriber));
+  return {};
+}
+
+SinkOutcome SmnTopics::publish(const Notification& notification) {
+  const std::string& urn = notification.target.target_id;
+  const auto parsed = parse_urn(urn);
+  if (!parsed) {
+    return SinkOutcome::invalid_target(
+        fmt::format("target_id {} is not urn:smn:{{region}}:{{project_id}}:{{topic}}", urn));
+  }
+  if (parsed->region != impl_->region) {
+    return SinkOutcome::failed(
+        fmt::format("topic {} does not exist: this SMN serves region {}", urn, impl_->region));
+  }
+  if (parsed->project_id != notification.project_id) {
+    return SinkOutcome::failed(fmt::format("topic {} belongs to another project", urn));
+  }
+  std::vector<std::function<void(const std::string&)>> subscribers;
+  {
+    std::unique_lock lock(impl_->mutex);
+    auto* state = impl_->find(notification.project_id, urn);
+    if (state == nullptr) return SinkOutcome::failed(fmt::format("topic {} does not exist", urn));
+    state->messages.push_back(*notification.payload);
+    subscribers = state->subscribers;
+  }
+  for (const auto& subscriber : subscribers) subscriber(*notification.payload);
+  return SinkOutcome::delivered();
+}
+
+SinkFunction smn_sink(std::shared_ptr<SmnTopics> topics) {
+  return [topics = std::move(topics)](const Notification& notification) {
+    return topics->publish(notification);
+  };
+}
+
+}  // namespace herald
