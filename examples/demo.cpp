@@ -1,8 +1,8 @@
-// herald's demo: configure notification rules ("events") the way the CSMS API does, from C++.
+// herald's demo: a secret manager's day, from C++.
 //
-// It creates the seed document's example event, subscribes secrets to it, pages through the
-// events, disables one, and shows the contract's refusals (a taken name, deleting an event
-// that secrets subscribe to).
+// It creates an SMN topic, creates the seed document's example event, subscribes a secret,
+// rotates it, arms a version's expiry and lets the clock pass it, fails a rotation whose
+// notification goes to a topic that does not exist, and prints what was delivered and recorded.
 #include <herald/herald.hpp>
 #include <iostream>
 #include <string>
@@ -10,83 +10,92 @@
 
 namespace {
 
-void print(const herald::Event& event) {
-  std::cout << "  " << event.name << "  id=" << event.event_id
-            << "  state=" << herald::to_string(event.state) << "  types=[";
-  for (std::size_t i = 0; i < event.event_types.size(); ++i) {
-    std::cout << (i ? "," : "") << herald::to_string(event.event_types[i]);
-  }
-  std::cout << "]  target=" << event.notification.target_type << " " << event.notification.target_id
-            << "  create_time=" << herald::to_epoch_ms(event.create_time)
-            << "  update_time=" << herald::to_epoch_ms(event.update_time) << "\n";
-}
+const std::string k_project = "dc3b7c85759141a991da17423c0f2068";
 
-void print(const herald::Error& error) {
-  std::cout << "  refused: " << error.http_status() << " " << error.wire_code() << " "
-            << error.message() << "\n";
+void print_report(herald::EventType type, const herald::TriggerReport& report) {
+  std::cout << "  " << herald::to_string(type) << ":";
+  std::cout << (report.notifications.empty() ? " no subscribed event lists it\n" : "\n");
+  for (const auto& n : report.notifications) {
+    std::cout << "    -> " << n.event_name << ": " << herald::to_string(n.notification_status)
+              << (n.failure_reason.empty() ? "" : " (" + n.failure_reason + ")") << "\n";
+  }
 }
 
 }  // namespace
 
 int main() {
   using namespace std::chrono_literals;
-  const std::string project = "dc3b7c85759141a991da17423c0f2068";
-  auto clock = std::make_shared<herald::ManualClock>();
-  herald::Options options;
-  options.max_events_per_secret = 2;
-  herald::Engine engine(options, clock);
+  auto clock = std::make_shared<herald::ManualClock>();  // the demo moves time itself
+  herald::Engine engine(herald::Options{.max_events_per_secret = 2}, clock);
 
-  std::cout << "herald " << herald::k_version
-            << " demo\n\n1. CreateSecretEvent (the seed request)\n";
+  // SMN, the default notification target, played by the in-process stand-in.
+  auto smn = std::make_shared<herald::SmnTopics>("cn-north-4");
+  const herald::ScopedConnection smn_connection = engine.connect_sink("SMN", herald::smn_sink(smn));
+
+  std::cout << "herald " << herald::k_version << " demo\n\n";
+  const auto topic = smn->create_topic(k_project, "test-poc", "Secret notices").value().topic;
+  std::cout << "1. SMN topic created: " << topic.topic_urn << "\n";
+
   const herald::EventSpec seed{
       .name = "demo-event",
       .event_types = {herald::EventType::secret_version_created,
                       herald::EventType::secret_version_expired},
       .state = herald::EventState::enabled,
-      .notification = {"SMN", "urn:smn:cn-north-4:" + project + ":test-poc", "demo-smn-name"}};
-  print(engine.create_event(project, seed).value());
+      .notification = {"SMN", "urn:smn:cn-north-4:" + k_project + ":test-poc", "demo-smn-name"}};
+  const auto event = engine.create_event(k_project, seed).value();
+  std::cout << "2. event created: " << event.name << " (event_id " << event.event_id << ")\n";
 
-  std::cout << "\n2. the same name again\n";
-  print(engine.create_event(project, seed).error());
+  // A second event, for failed rotations, whose topic was never created.
+  herald::EventSpec failures = seed;
+  failures.name = "rotation-failures";
+  failures.event_types = {herald::EventType::secret_rotated_failed};
+  failures.notification = {"SMN", "urn:smn:cn-north-4:" + k_project + ":missing-topic",
+                           "missing-topic"};
+  (void)engine.create_event(k_project, failures).value();
 
-  std::cout << "\n3. two more events, then ListSecretEvents with limit=2\n";
-  for (const auto* name : {"rotation-watch", "deletion-watch"}) {
-    auto spec = seed;
-    spec.name = name;
-    spec.event_types = {herald::EventType::secret_rotated, herald::EventType::secret_deleted};
-    (void)engine.create_event(project, spec).value();
+  (void)engine
+      .set_subscriptions(k_project, "db-password",
+                         std::vector<std::string>{"demo-event", "rotation-failures"})
+      .value();
+  std::cout << "3. secret db-password subscribes to demo-event and rotation-failures\n";
+
+  std::cout << "4. db-password rotated: a new version v2 is created\n";
+  clock->advance(1min);
+  print_report(herald::EventType::secret_rotated,
+               engine
+                   .trigger(k_project, {.secret_name = "db-password",
+                                        .type = herald::EventType::secret_rotated})
+                   .value());
+  print_report(herald::EventType::secret_version_created,
+               engine
+                   .trigger(k_project, {.secret_name = "db-password",
+                                        .type = herald::EventType::secret_version_created,
+                                        .version_id = "v2"})
+                   .value());
+
+  std::cout << "5. version v2 expires in one hour; the clock moves 61 minutes\n";
+  (void)engine.set_version_expiry(k_project, "db-password", "v2", clock->now() + 1h).value();
+  clock->advance(61min);
+  std::cout << "  timers fired: " << engine.run_due() << "\n";
+
+  std::cout << "6. the next rotation fails; its notice goes to a topic that does not exist\n";
+  print_report(herald::EventType::secret_rotated_failed,
+               engine
+                   .trigger(k_project, {.secret_name = "db-password",
+                                        .type = herald::EventType::secret_rotated_failed})
+                   .value());
+
+  std::cout << "\nMessages on " << topic.topic_urn << ":\n";
+  for (const auto& message : smn->messages(k_project, topic.topic_urn).value()) {
+    std::cout << "  " << message << "\n";
   }
-  const auto page = engine.list_events(project, {.limit = 2}).value();
-  for (const auto& event : page.items) print(event);
-  std::cout << "  page_info: next_marker=" << page.page_info.next_marker.value_or("null")
-            << " current_count=" << page.page_info.current_count << "\n";
-  const auto next =
-      engine.list_events(project, {.limit = 2, .marker = *page.page_info.next_marker});
-  for (const auto& event : next->items) print(event);
 
-  std::cout << "\n4. UpdateSecretEvent: disable rotation-watch one second later\n";
-  clock->advance(1s);
-  herald::EventPatch disable;
-  disable.state = herald::EventState::disabled;
-  print(engine.update_event(project, "rotation-watch", disable).value());
-
-  std::cout << "\n5. secrets subscribe (event_subscriptions)\n";
-  for (const auto* secret : {"db-password", "api.key"}) {
-    const auto set = engine.set_subscriptions(
-        project, secret, std::vector<std::string>{"demo-event", "rotation-watch"});
-    std::cout << "  " << set->name << " -> " << set->event_subscriptions.size() << " events\n";
+  std::cout << "\nNotification records, newest first:\n";
+  for (const auto& r : engine.list_records(k_project, {}).value().items) {
+    std::cout << "  " << herald::to_epoch_ms(r.create_time) << "  " << r.event_name << "  "
+              << herald::to_string(r.trigger_event_type) << "  " << r.secret_name << "  "
+              << herald::to_string(r.notification_status) << "  -> " << r.notification_target_id
+              << (r.failure_reason.empty() ? "" : "  (" + r.failure_reason + ")") << "\n";
   }
-  const auto attached = engine.list_secrets(project, "demo-event", {});
-  std::cout << "  secrets attached to demo-event:";
-  for (const auto& secret : attached->items) std::cout << " " << secret.name;
-  std::cout << "\n";
-
-  std::cout << "\n6. DeleteSecretEvent while secrets subscribe, then after clearing them\n";
-  print(engine.delete_event(project, "demo-event").error());
-  for (const auto* secret : {"db-password", "api.key"}) {
-    (void)engine.set_subscriptions(project, secret, std::vector<std::string>{}).value();
-  }
-  std::cout << "  deleted: " << std::boolalpha << engine.delete_event(project, "demo-event").ok()
-            << "\n";
   return 0;
 }

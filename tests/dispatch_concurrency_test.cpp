@@ -50,6 +50,13 @@ TEST(dispatch_concurrency_test, triggers_while_events_subscriptions_and_sinks_ch
     spec.event_types = {EventType::secret_rotated, EventType::secret_version_created};
     ASSERT_TRUE(engine.create_event(k_project, spec).ok());
   }
+  // Every secret starts subscribed to every event, so that triggers match from the first one
+  // whatever the threads' timing.
+  names all_events;
+  for (int i = 0; i < k_events; ++i) all_events.push_back(event_name(i));
+  for (int s = 0; s < k_secrets; ++s) {
+    ASSERT_TRUE(engine.set_subscriptions(k_project, secret_name(s), all_events).ok());
+  }
 
   std::mutex reports_mutex;
   std::vector<DeliveryReport> reported;

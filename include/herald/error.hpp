@@ -68,10 +68,11 @@ class [[nodiscard]] Result {
   [[nodiscard]] bool ok() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
 
-  /// Requires: ok().
+  /// Requires: ok(). On a temporary Result the value is moved out (returned by value), so that
+  /// `for (auto& x : f().value())` does not refer into a destroyed Result.
   [[nodiscard]] T& value() & { return checked_value(); }
   [[nodiscard]] const T& value() const& { return const_cast<Result*>(this)->checked_value(); }
-  [[nodiscard]] T&& value() && { return std::move(checked_value()); }
+  [[nodiscard]] T value() && { return std::move(checked_value()); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
@@ -82,7 +83,7 @@ class [[nodiscard]] Result {
     assert(!ok());
     return std::get<1>(state_);
   }
-  [[nodiscard]] Error&& error() && {
+  [[nodiscard]] Error error() && {
     assert(!ok());
     return std::get<1>(std::move(state_));
   }
