@@ -1,0 +1,347 @@
+// The one translation unit that compiles Boost.JSON (header-only mode, so that sanitizer and
+// fuzzer builds instrument it too).
+#include "api/codec.hpp"
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+#include <boost/json/src.hpp>
+
+#include "validate/validate.hpp"
+
+namespace herald::api {
+namespace json = boost::json;
+namespace {
+
+Error malformed(std::string message) {
+  return Error{ErrorCode::malformed_request, std::move(message)};
+}
+Error invalid(std::string message) {
+  return Error{ErrorCode::invalid_argument, std::move(message)};
+}
+
+Result<json::object> parse_object(std::string_view body) {
+  json::error_code ec;
+  json::value value = json::parse(body, ec);
+  if (ec) return malformed(fmt::format("body: malformed JSON ({})", ec.message()));
+  if (!value.is_object()) return malformed("body: must be a JSON object");
+  return std::move(value.as_object());
+}
+
+// The string at `key`: nullopt when absent; CSMS.0004 when present with another JSON type.
+Result<std::optional<std::string>> optional_string(const json::object& object, std::string_view key,
+                                                   std::string_view field) {
+  const auto* value = object.if_contains(key);
+  if (value == nullptr) return std::optional<std::string>{};
+  if (!value->is_string()) return malformed(fmt::format("{}: must be a string", field));
+  return std::optional<std::string>(std::string(value->as_string()));
+}
+
+Result<std::string> required_string(const json::object& object, std::string_view key,
+                                    std::string_view field) {
+  auto value = optional_string(object, key, field);
+  if (!value) return std::move(value).error();
+  if (!value->has_value()) return invalid(fmt::format("{}: is required", field));
+  return std::move(**value);
+}
+
+Result<std::vector<EventType>> event_types_of(const json::value& value) {
+  if (!value.is_array()) return malformed("event_types: must be an array of strings");
+  std::vector<EventType> types;
+  const auto& array = value.as_array();
+  types.reserve(array.size());
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    if (!array[i].is_string())
+      return malformed(fmt::format("event_types[{}]: must be a string", i));
+    const auto type = parse_event_type(std::string_view(array[i].as_string()));
+    if (!type) return invalid(fmt::format("event_types[{}]: is not a known event type", i));
+    types.push_back(*type);
+  }
+  return types;
+}
+
+Result<EventState> state_of(const json::value& value) {
+  if (!value.is_string()) return malformed("state: must be a string");
+  const auto state = parse_event_state(std::string_view(value.as_string()));
+  if (!state) return invalid("state: must be ENABLED or DISABLED");
+  return *state;
+}
+
+Result<NotificationTarget> notification_of(const json::value& value) {
+  if (!value.is_object()) return malformed("notification: must be an object");
+  const auto& object = value.as_object();
+  NotificationTarget target;
+  for (auto [key, member] : {std::pair{"target_type", &NotificationTarget::target_type},
+                             std::pair{"target_id", &NotificationTarget::target_id},
+                             std::pair{"target_name", &NotificationTarget::target_name}}) {
+    auto text = required_string(object, key, fmt::format("notification.{}", key));
+    if (!text) return std::move(text).error();
+    target.*member = std::move(text).value();
+  }
+  return target;
+}
+
+json::value page_info_of(const PageInfo& info) {
+  json::object object;
+  object["next_marker"] = info.next_marker ? json::value(*info.next_marker) : json::value(nullptr);
+  object["previous_marker"] =
+      info.previous_marker ? json::value(*info.previous_marker) : json::value(nullptr);
+  object["current_count"] = info.current_count;
+  return object;
+}
+
+json::object event_object(const Event& event) {
+  json::array types;
+  for (const auto type : event.event_types) types.emplace_back(to_string(type));
+  return json::object{
+      {"name", event.name},
+      {"event_id", event.event_id},
+      {"state", to_string(event.state)},
+      {"event_types", std::move(types)},
+      {"create_time", to_epoch_ms(event.create_time)},
+      {"update_time", to_epoch_ms(event.update_time)},
+      {"notification", json::object{{"target_type", event.notification.target_type},
+                                    {"target_id", event.notification.target_id},
+                                    {"target_name", event.notification.target_name}}},
+  };
+}
+
+json::object secret_object(const Secret& secret) {
+  json::array names;
+  for (const auto& name : secret.event_subscriptions) names.emplace_back(name);
+  return json::object{{"name", secret.name}, {"event_subscriptions", std::move(names)}};
+}
+
+json::object topic_object(const SmnTopic& topic) {
+  return json::object{
+      {"topic_urn", topic.topic_urn}, {"name", topic.name}, {"display_name", topic.display_name}};
+}
+
+}  // namespace
+
+Result<EventSpec> decode_event_spec(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (!parsed) return std::move(parsed).error();
+  const json::object& object = *parsed;
+  EventSpec spec;
+  auto name = required_string(object, "name", "name");
+  if (!name) return std::move(name).error();
+  spec.name = std::move(name).value();
+
+  const auto* types = object.if_contains("event_types");
+  if (types == nullptr) return invalid("event_types: is required");
+  auto decoded_types = event_types_of(*types);
+  if (!decoded_types) return std::move(decoded_types).error();
+  spec.event_types = std::move(decoded_types).value();
+
+  const auto* state = object.if_contains("state");
+  if (state == nullptr) return invalid("state: is required");
+  auto decoded_state = state_of(*state);
+  if (!decoded_state) return std::move(decoded_state).error();
+  spec.state = *decoded_state;
+
+  const auto* target = object.if_contains("notification");
+  if (target == nullptr) return invalid("notification: is required");
+  auto decoded_target = notification_of(*target);
+  if (!decoded_target) return std::move(decoded_target).error();
+  spec.notification = std::move(decoded_target).value();
+
+  if (auto r = validate::event_spec(spec); !r) return r.error();
+  return spec;
+}
+
+Result<EventPatch> decode_event_patch(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (!parsed) return std::move(parsed).error();
+  const json::object& object = *parsed;
+  EventPatch patch;
+  if (const auto* state = object.if_contains("state")) {
+    auto decoded = state_of(*state);
+    if (!decoded) return std::move(decoded).error();
+    patch.state = *decoded;
+  }
+  if (const auto* types = object.if_contains("event_types")) {
+    auto decoded = event_types_of(*types);
+    if (!decoded) return std::move(decoded).error();
+    patch.event_types = std::move(decoded).value();
+  }
+  if (const auto* target = object.if_contains("notification")) {
+    auto decoded = notification_of(*target);
+    if (!decoded) return std::move(decoded).error();
+    patch.notification = std::move(decoded).value();
+  }
+  if (auto r = validate::event_patch(patch); !r) return r.error();
+  return patch;
+}
+
+Result<std::vector<std::string>> decode_subscriptions(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (!parsed) return std::move(parsed).error();
+  const auto* value = parsed->if_contains("event_subscriptions");
+  if (value == nullptr) return invalid("event_subscriptions: is required");
+  if (!value->is_array()) return malformed("event_subscriptions: must be an array of strings");
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < value->as_array().size(); ++i) {
+    const auto& item = value->as_array()[i];
+    if (!item.is_string()) {
+      return malformed(fmt::format("event_subscriptions[{}]: must be a string", i));
+    }
+    names.emplace_back(item.as_string());
+  }
+  if (auto r = validate::subscriptions(names); !r) return r.error();
+  return names;
+}
+
+Result<LifecycleRequest> decode_lifecycle(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (!parsed) return std::move(parsed).error();
+  const json::object& object = *parsed;
+  LifecycleRequest request;
+  auto secret = required_string(object, "secret_name", "secret_name");
+  if (!secret) return std::move(secret).error();
+  request.secret_name = std::move(secret).value();
+  if (auto r = validate::secret_name(request.secret_name); !r) return r.error();
+
+  auto type = required_string(object, "event_type", "event_type");
+  if (!type) return std::move(type).error();
+  const auto parsed_type = parse_event_type(*type);
+  if (!parsed_type) return invalid("event_type: is not a known event type");
+  request.event_type = *parsed_type;
+
+  auto secret_type = optional_string(object, "secret_type", "secret_type");
+  if (!secret_type) return std::move(secret_type).error();
+  if (secret_type->has_value()) {
+    const auto parsed_secret_type = parse_secret_type(**secret_type);
+    if (!parsed_secret_type) return invalid("secret_type: must be COMMON, RDS-FG or GaussDB-FG");
+    request.secret_type = *parsed_secret_type;
+  }
+
+  auto version = optional_string(object, "version_id", "version_id");
+  if (!version) return std::move(version).error();
+  if (version->has_value()) {
+    if (auto r = validate::version_id(**version); !r) return r.error();
+    request.version_id = std::move(**version);
+  }
+  return request;
+}
+
+Result<std::int64_t> decode_expire_time(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (!parsed) return std::move(parsed).error();
+  const auto* value = parsed->if_contains("expire_time");
+  if (value == nullptr) return invalid("expire_time: is required");
+  if (value->is_int64()) return value->as_int64();
+  if (value->is_uint64()) return invalid("expire_time: is out of range");
+  return malformed("expire_time: must be an integer (epoch milliseconds)");
+}
+
+Result<TopicRequest> decode_topic(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (!parsed) return std::move(parsed).error();
+  TopicRequest request;
+  auto name = required_string(*parsed, "name", "name");
+  if (!name) return std::move(name).error();
+  request.name = std::move(name).value();
+  auto display = optional_string(*parsed, "display_name", "display_name");
+  if (!display) return std::move(display).error();
+  request.display_name = display->value_or("");
+  return request;
+}
+
+std::string encode_event(const Event& event) {
+  return json::serialize(json::object{{"event", event_object(event)}});
+}
+
+std::string encode_events(const Page<Event>& page) {
+  json::array events;
+  for (const auto& event : page.items) events.emplace_back(event_object(event));
+  return json::serialize(
+      json::object{{"events", std::move(events)}, {"page_info", page_info_of(page.page_info)}});
+}
+
+std::string encode_secret(const Secret& secret) {
+  return json::serialize(json::object{{"secret", secret_object(secret)}});
+}
+
+std::string encode_secrets(const Page<Secret>& page) {
+  json::array secrets;
+  for (const auto& secret : page.items) secrets.emplace_back(secret_object(secret));
+  return json::serialize(
+      json::object{{"secrets", std::move(secrets)}, {"page_info", page_info_of(page.page_info)}});
+}
+
+std::string encode_records(const Page<NotificationRecord>& page) {
+  json::array records;
+  for (const auto& r : page.items) {
+    records.emplace_back(json::object{
+        {"event_name", r.event_name},
+        {"trigger_event_type", to_string(r.trigger_event_type)},
+        {"create_time", to_epoch_ms(r.create_time)},
+        {"secret_name", r.secret_name},
+        {"secret_type", to_string(r.secret_type)},
+        {"notification_target_name", r.notification_target_name},
+        {"notification_target_id", r.notification_target_id},
+        {"notification_content", r.notification_content ? *r.notification_content : ""},
+        {"notification_status", to_string(r.notification_status)},
+        {"notification_id", r.notification_id},
+        {"notification_target_type", r.notification_target_type},
+        {"failure_reason", r.failure_reason},
+    });
+  }
+  return json::serialize(
+      json::object{{"records", std::move(records)}, {"page_info", page_info_of(page.page_info)}});
+}
+
+std::string encode_trigger(const TriggerReport& report) {
+  json::array notifications;
+  for (const auto& n : report.notifications) {
+    notifications.emplace_back(
+        json::object{{"event_name", n.event_name},
+                     {"notification_id", n.notification_id},
+                     {"notification_status", to_string(n.notification_status)}});
+  }
+  return json::serialize(json::object{{"notifications", std::move(notifications)}});
+}
+
+std::string encode_version(const VersionExpiry& expiry) {
+  return json::serialize(
+      json::object{{"version_metadata",
+                    json::object{{"id", expiry.version_id},
+                                 {"secret_name", expiry.secret_name},
+                                 {"expire_time", expiry.expire_time
+                                                     ? json::value(to_epoch_ms(*expiry.expire_time))
+                                                     : json::value(nullptr)}}}});
+}
+
+std::string encode_topic_created(std::string_view request_id, const SmnTopic& topic) {
+  return json::serialize(json::object{{"request_id", request_id}, {"topic_urn", topic.topic_urn}});
+}
+
+std::string encode_topic(std::string_view request_id, const SmnTopic& topic) {
+  json::object object{{"request_id", request_id}};
+  for (auto& [key, value] : topic_object(topic)) object[key] = value;
+  return json::serialize(object);
+}
+
+std::string encode_topics(std::string_view request_id, const std::vector<SmnTopic>& topics) {
+  json::array array;
+  for (const auto& topic : topics) array.emplace_back(topic_object(topic));
+  return json::serialize(json::object{
+      {"request_id", request_id}, {"topic_count", topics.size()}, {"topics", std::move(array)}});
+}
+
+std::string encode_request_id(std::string_view request_id) {
+  return json::serialize(json::object{{"request_id", request_id}});
+}
+
+std::string encode_error(const Error& error) {
+  // The public bound on error_msg is 1024 characters. Messages may quote what a client sent:
+  // keep them ASCII so that a cut never splits a character and the body stays valid UTF-8.
+  std::string message = error.message().substr(0, 1024);
+  for (char& c : message) {
+    if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+  }
+  return json::serialize(json::object{{"error", json::object{{"error_code", error.wire_code()},
+                                                             {"error_msg", std::move(message)}}}});
+}
+
+}  // namespace herald::api

@@ -1,0 +1,59 @@
+// The JSON codec of the REST facade (Boost.JSON, in codec.cpp only): every request body of the
+// contract decoded into herald's values, every answer encoded.
+//
+// Decoding: malformed JSON, a body that is not an object, or a field of the wrong JSON type
+// (null included) → malformed_request (CSMS.0004) naming the field; a missing required field or
+// a value outside its rules → invalid_argument (CSMS.0002) naming the field. Unknown fields are
+// ignored.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "herald/error.hpp"
+#include "herald/event.hpp"
+#include "herald/lifecycle.hpp"
+#include "herald/page.hpp"
+#include "herald/record.hpp"
+#include "herald/secret.hpp"
+#include "herald/smn.hpp"
+
+namespace herald::api {
+
+struct LifecycleRequest {
+  std::string secret_name;
+  EventType event_type = EventType::secret_version_created;
+  SecretType secret_type = SecretType::common;
+  std::string version_id;
+};
+
+struct TopicRequest {
+  std::string name;
+  std::string display_name;
+};
+
+Result<EventSpec> decode_event_spec(std::string_view body);
+Result<EventPatch> decode_event_patch(std::string_view body);
+Result<std::vector<std::string>> decode_subscriptions(std::string_view body);
+Result<LifecycleRequest> decode_lifecycle(std::string_view body);
+/// `{"expire_time": ms}`, an integer.
+Result<std::int64_t> decode_expire_time(std::string_view body);
+Result<TopicRequest> decode_topic(std::string_view body);
+
+std::string encode_event(const Event& event);  // {"event": …}
+std::string encode_events(const Page<Event>& page);
+std::string encode_secret(const Secret& secret);  // {"secret": …}
+std::string encode_secrets(const Page<Secret>& page);
+std::string encode_records(const Page<NotificationRecord>& page);
+std::string encode_trigger(const TriggerReport& report);
+std::string encode_version(const VersionExpiry& expiry);
+std::string encode_topic_created(std::string_view request_id, const SmnTopic& topic);
+std::string encode_topic(std::string_view request_id, const SmnTopic& topic);
+std::string encode_topics(std::string_view request_id, const std::vector<SmnTopic>& topics);
+std::string encode_request_id(std::string_view request_id);
+std::string encode_error(const Error& error);
+
+}  // namespace herald::api

@@ -1,0 +1,438 @@
+// herald::RestRouter: routes, auth and the order of checks. JSON lives in codec.cpp.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+#include "api/codec.hpp"
+#include "herald/rest.hpp"
+#include "model/uuid.hpp"
+#include "validate/validate.hpp"
+
+namespace herald {
+namespace {
+
+constexpr std::string_view k_json = "application/json;charset=UTF-8";
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Strict percent-decoding: every '%' is followed by two hex digits. With `plus_is_space`
+// (query strings), '+' decodes to a space.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int high = hex_value(text[i + 1]);
+      const int low = hex_value(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+Error invalid(std::string message) {
+  return Error{ErrorCode::invalid_argument, std::move(message)};
+}
+
+// A decoded path segment, or CSMS.0002 naming `field`.
+Result<std::string> decode_segment(std::string_view raw, std::string_view field) {
+  auto decoded = percent_decode(raw, false);
+  if (!decoded) return invalid(fmt::format("{}: bad percent-encoding in the path", field));
+  return std::move(*decoded);
+}
+
+// The query string as (name, value) pairs; a name given twice, or bad encoding, is CSMS.0002.
+using Query = std::vector<std::pair<std::string, std::string>>;
+Result<Query> parse_query(std::string_view text) {
+  Query query;
+  while (!text.empty()) {
+    const auto amp = text.find('&');
+    const std::string_view pair = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view{} : text.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    auto name = percent_decode(pair.substr(0, eq), true);
+    if (!name) return invalid("query: bad percent-encoding in a parameter name");
+    auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (!value) return invalid(fmt::format("{}: bad percent-encoding", *name));
+    if (std::ranges::any_of(query, [&](const auto& p) { return p.first == *name; })) {
+      return invalid(fmt::format("{}: given more than once", *name));
+    }
+    query.emplace_back(std::move(*name), std::move(*value));
+  }
+  return query;
+}
+
+// The value of `name`; an empty value counts as absent (contract §2).
+std::optional<std::string_view> query_value(const Query& query, std::string_view name) {
+  for (const auto& [key, value] : query) {
+    if (key == name && !value.empty()) return value;
+  }
+  return std::nullopt;
+}
+
+enum class RouteId {
+  events,
+  event,
+  records,
+  lifecycle,
+  secrets,
+  secret,
+  version,
+  topics,
+  topic,
+};
+
+struct Route {
+  RouteId id;
+  std::vector<std::string_view> variables;  // raw, still percent-encoded; [0] is the project
+  std::string_view allowed;                 // the Allow header
+};
+
+// Matches the raw path segments against the routes. nullopt: no route (404).
+std::optional<Route> match(const std::vector<std::string_view>& s) {
+  const auto is = [&](std::size_t i, std::string_view literal) {
+    return i < s.size() && s[i] == literal;
+  };
+  const auto var = [&](std::size_t i) { return i < s.size() && !s[i].empty(); };
+  if (!var(1)) return std::nullopt;
+  if (is(0, "v1") && is(2, "csms")) {
+    if (s.size() == 4 && is(3, "events")) return Route{RouteId::events, {s[1]}, "GET, POST"};
+    if (s.size() == 5 && is(3, "events") && var(4)) {
+      return Route{RouteId::event, {s[1], s[4]}, "GET, PUT, DELETE"};
+    }
+    if (s.size() == 4 && is(3, "notification-records")) {
+      return Route{RouteId::records, {s[1]}, "GET"};
+    }
+    if (s.size() == 4 && is(3, "lifecycle-events")) {
+      return Route{RouteId::lifecycle, {s[1]}, "POST"};
+    }
+    return std::nullopt;
+  }
+  if (is(0, "v1") && is(2, "secrets")) {
+    if (s.size() == 3) return Route{RouteId::secrets, {s[1]}, "GET"};
+    if (s.size() == 4 && var(3)) return Route{RouteId::secret, {s[1], s[3]}, "GET, PUT"};
+    if (s.size() == 6 && var(3) && is(4, "versions") && var(5)) {
+      return Route{RouteId::version, {s[1], s[3], s[5]}, "GET, PUT"};
+    }
+    return std::nullopt;
+  }
+  if (is(0, "v2") && is(2, "notifications") && is(3, "topics")) {
+    if (s.size() == 4) return Route{RouteId::topics, {s[1]}, "GET, POST"};
+    if (s.size() == 5 && var(4)) return Route{RouteId::topic, {s[1], s[4]}, "GET, DELETE"};
+  }
+  return std::nullopt;
+}
+
+bool method_allowed(std::string_view allowed, std::string_view method) {
+  while (!allowed.empty()) {
+    const auto comma = allowed.find(", ");
+    if (allowed.substr(0, comma) == method) return true;
+    allowed = comma == std::string_view::npos ? std::string_view{} : allowed.substr(comma + 2);
+  }
+  return false;
+}
+
+HttpResponse json_response(int status, std::string body) {
+  return HttpResponse{status, {{"Content-Type", std::string(k_json)}}, std::move(body)};
+}
+
+}  // namespace
+
+std::string_view HttpResponse::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (iequals(key, name)) return value;
+  }
+  return {};
+}
+
+RestRouter::RestRouter(Engine& engine, SmnTopics& topics, std::map<std::string, std::string> tokens)
+    : engine_(engine), topics_(topics), tokens_(tokens.begin(), tokens.end()) {}
+
+HttpResponse RestRouter::error_response(const Error& error) {
+  return json_response(error.http_status(), api::encode_error(error));
+}
+
+namespace {
+
+// Everything after auth: validation, existence, conflicts. Throws nothing it expects.
+class Dispatcher {
+ public:
+  Dispatcher(Engine& engine, SmnTopics& topics, const HttpRequest& request, const Route& route,
+             const Query& query, std::string project, std::string_view request_id)
+      : engine_(engine),
+        topics_(topics),
+        request_(request),
+        route_(route),
+        query_(query),
+        project_(std::move(project)),
+        request_id_(request_id) {}
+
+  HttpResponse run() {
+    const std::string_view method = request_.method;
+    switch (route_.id) {
+      case RouteId::events: return method == "POST" ? create_event() : list_events();
+      case RouteId::event:
+        if (method == "GET") return show_event();
+        if (method == "PUT") return update_event();
+        return delete_event();
+      case RouteId::records: return list_records();
+      case RouteId::lifecycle: return trigger();
+      case RouteId::secrets: return list_secrets();
+      case RouteId::secret: return method == "PUT" ? set_subscriptions() : show_secret();
+      case RouteId::version: return method == "PUT" ? set_expiry() : show_expiry();
+      case RouteId::topics: return method == "POST" ? create_topic() : list_topics();
+      case RouteId::topic: return method == "GET" ? show_topic() : delete_topic();
+    }
+    return RestRouter::error_response(Error{ErrorCode::internal, "internal error"});
+  }
+
+ private:
+  static HttpResponse fail(const Error& error) { return RestRouter::error_response(error); }
+
+  template <typename T, typename Encode>
+  static HttpResponse answer(Result<T> result, Encode encode, int status = 200) {
+    if (!result) return fail(result.error());
+    return json_response(status, encode(result.value()));
+  }
+
+  // The decoded path variable `index`, validated as a name by `check`.
+  Result<std::string> variable(std::size_t index, std::string_view field,
+                               Result<void> (*check)(std::string_view, std::string_view)) {
+    auto decoded = decode_segment(route_.variables.at(index), field);
+    if (!decoded) return decoded;
+    if (check != nullptr) {
+      if (auto r = check(*decoded, field); !r) return r.error();
+    }
+    return decoded;
+  }
+
+  Result<PageQuery> page_query(Result<void> (*check_marker)(std::string_view, std::string_view)) {
+    auto limit = parse_page_limit(query_value(query_, "limit"));
+    if (!limit) return std::move(limit).error();
+    PageQuery page{.limit = *limit};
+    if (const auto marker = query_value(query_, "marker")) {
+      if (auto r = check_marker(*marker, "marker"); !r) return r.error();
+      page.marker = std::string(*marker);
+    }
+    return page;
+  }
+
+  HttpResponse create_event() {
+    auto spec = api::decode_event_spec(request_.body);
+    if (!spec) return fail(spec.error());
+    return answer(engine_.create_event(project_, *spec), api::encode_event);
+  }
+  HttpResponse list_events() {
+    auto page = page_query(&validate::event_name);
+    if (!page) return fail(page.error());
+    return answer(engine_.list_events(project_, *page), api::encode_events);
+  }
+  HttpResponse show_event() {
+    auto name = variable(1, "event_name", &validate::event_name);
+    if (!name) return fail(name.error());
+    return answer(engine_.show_event(project_, *name), api::encode_event);
+  }
+  HttpResponse update_event() {
+    auto name = variable(1, "event_name", &validate::event_name);
+    if (!name) return fail(name.error());
+    auto patch = api::decode_event_patch(request_.body);
+    if (!patch) return fail(patch.error());
+    return answer(engine_.update_event(project_, *name, *patch), api::encode_event);
+  }
+  HttpResponse delete_event() {
+    auto name = variable(1, "event_name", &validate::event_name);
+    if (!name) return fail(name.error());
+    if (auto r = engine_.delete_event(project_, *name); !r) return fail(r.error());
+    return HttpResponse{204, {}, {}};
+  }
+  HttpResponse list_records() {
+    RecordQuery records;
+    auto limit = query_value(query_, "limit") ? parse_page_limit(query_value(query_, "limit"))
+                                              : Result<std::size_t>(std::size_t{1000});
+    if (!limit) return fail(limit.error());
+    records.limit = *limit;
+    records.marker = std::string(query_value(query_, "marker").value_or(""));
+    records.event_name = std::string(query_value(query_, "event_name").value_or(""));
+    records.secret_name = std::string(query_value(query_, "secret_name").value_or(""));
+    if (const auto status = query_value(query_, "notification_status")) {
+      records.status = parse_notification_status(*status);
+      if (!records.status) {
+        return fail(invalid("notification_status: must be SUCCESS, FAIL or INVALID"));
+      }
+    }
+    return answer(engine_.list_records(project_, records), api::encode_records);
+  }
+  HttpResponse trigger() {
+    auto request = api::decode_lifecycle(request_.body);
+    if (!request) return fail(request.error());
+    return answer(
+        engine_.trigger(project_, LifecycleEvent{request->secret_name, request->event_type,
+                                                 request->secret_type, request->version_id}),
+        api::encode_trigger);
+  }
+  HttpResponse list_secrets() {
+    auto page = page_query(&validate::secret_name);
+    if (!page) return fail(page.error());
+    const auto event_name = query_value(query_, "event_name").value_or("");
+    return answer(engine_.list_secrets(project_, event_name, *page), api::encode_secrets);
+  }
+  HttpResponse show_secret() {
+    auto name = variable(1, "secret_name", &validate::secret_name);
+    if (!name) return fail(name.error());
+    return answer(engine_.show_secret(project_, *name), api::encode_secret);
+  }
+  HttpResponse set_subscriptions() {
+    auto name = variable(1, "secret_name", &validate::secret_name);
+    if (!name) return fail(name.error());
+    auto names = api::decode_subscriptions(request_.body);
+    if (!names) return fail(names.error());
+    return answer(engine_.set_subscriptions(project_, *name, *names), api::encode_secret);
+  }
+  HttpResponse set_expiry() {
+    auto secret = variable(1, "secret_name", &validate::secret_name);
+    if (!secret) return fail(secret.error());
+    auto version = variable(2, "version_id", &validate::version_id);
+    if (!version) return fail(version.error());
+    auto expire_time = api::decode_expire_time(request_.body);
+    if (!expire_time) return fail(expire_time.error());
+    return answer(
+        engine_.set_version_expiry(project_, *secret, *version, from_epoch_ms(*expire_time)),
+        api::encode_version);
+  }
+  HttpResponse show_expiry() {
+    auto secret = variable(1, "secret_name", &validate::secret_name);
+    if (!secret) return fail(secret.error());
+    auto version = variable(2, "version_id", &validate::version_id);
+    if (!version) return fail(version.error());
+    return answer(engine_.show_version_expiry(project_, *secret, *version), api::encode_version);
+  }
+  HttpResponse create_topic() {
+    auto request = api::decode_topic(request_.body);
+    if (!request) return fail(request.error());
+    auto created = topics_.create_topic(project_, request->name, request->display_name);
+    if (!created) return fail(created.error());
+    return json_response(created->created ? 201 : 200,
+                         api::encode_topic_created(request_id_, created->topic));
+  }
+  HttpResponse list_topics() {
+    auto topics = topics_.list_topics(project_);
+    if (!topics) return fail(topics.error());
+    return json_response(200, api::encode_topics(request_id_, *topics));
+  }
+  HttpResponse show_topic() {
+    auto urn = variable(1, "topic_urn", nullptr);
+    if (!urn) return fail(urn.error());
+    auto topic = topics_.show_topic(project_, *urn);
+    if (!topic) return fail(topic.error());
+    return json_response(200, api::encode_topic(request_id_, *topic));
+  }
+  HttpResponse delete_topic() {
+    auto urn = variable(1, "topic_urn", nullptr);
+    if (!urn) return fail(urn.error());
+    if (auto r = topics_.delete_topic(project_, *urn); !r) return fail(r.error());
+    return json_response(200, api::encode_request_id(request_id_));
+  }
+
+  Engine& engine_;
+  SmnTopics& topics_;
+  const HttpRequest& request_;
+  const Route& route_;
+  const Query& query_;
+  const std::string project_;
+  const std::string_view request_id_;
+};
+
+}  // namespace
+
+HttpResponse RestRouter::handle(const HttpRequest& request) const {
+  const std::string request_id = detail::new_uuid_v4();
+  HttpResponse response = [&]() -> HttpResponse {
+    try {
+      if (request.body.size() > k_max_body_bytes) {
+        return error_response(
+            Error{ErrorCode::body_too_large, "body: larger than 1 MiB (1048576 bytes)"});
+      }
+      const std::string_view target = request.target;
+      const auto question = target.find('?');
+      const std::string_view path = target.substr(0, question);
+      const std::string_view query_text =
+          question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+
+      std::vector<std::string_view> segments;
+      if (!path.starts_with('/')) {
+        return error_response(Error{ErrorCode::no_such_route, "no route for this path"});
+      }
+      for (std::string_view rest = path.substr(1);;) {
+        const auto slash = rest.find('/');
+        segments.push_back(rest.substr(0, slash));
+        if (slash == std::string_view::npos) break;
+        rest = rest.substr(slash + 1);
+      }
+      const auto route = match(segments);
+      if (!route) return error_response(Error{ErrorCode::no_such_route, "no route for this path"});
+      if (!method_allowed(route->allowed, request.method)) {
+        auto denied = error_response(
+            Error{ErrorCode::method_not_allowed,
+                  fmt::format("method not allowed here; allowed: {}", route->allowed)});
+        denied.headers.emplace_back("Allow", std::string(route->allowed));
+        return denied;
+      }
+
+      std::string_view token;
+      for (const auto& [name, value] : request.headers) {
+        if (iequals(name, "X-Auth-Token")) {
+          token = value;
+          break;
+        }
+      }
+      const auto owner = tokens_.find(token);
+      if (token.empty() || owner == tokens_.end()) {
+        return error_response(
+            Error{ErrorCode::unauthenticated, "X-Auth-Token: missing or not recognised"});
+      }
+      const auto project = percent_decode(route->variables[0], false);
+      if (!project || *project != owner->second) {
+        return error_response(
+            Error{ErrorCode::forbidden, "X-Auth-Token: not valid for this project"});
+      }
+      if (auto r = validate::project_id(*project); !r) return error_response(r.error());
+      auto query = parse_query(query_text);
+      if (!query) return error_response(query.error());
+
+      return Dispatcher(engine_, topics_, request, *route, *query, *project, request_id).run();
+    } catch (const std::exception&) {
+      // No detail of internals leaks to the client.
+      return error_response(Error{ErrorCode::internal, "internal error"});
+    }
+  }();
+  response.headers.emplace_back("X-Request-Id", request_id);
+  if (response.status == 204) {
+    std::erase_if(response.headers, [](const auto& h) { return iequals(h.first, "Content-Type"); });
+  }
+  return response;
+}
+
+}  // namespace herald

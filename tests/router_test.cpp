@@ -1,0 +1,287 @@
+// The REST facade in-process: every route, status and error code of the contract, through
+// herald::RestRouter as a transport hands requests to it.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "herald/rest.hpp"
+#include "model/uuid.hpp"
+#include "rest_support.hpp"
+#include "test_support.hpp"
+
+namespace herald {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using testing::k_project_a;
+using testing::k_token_a;
+using testing::k_token_b;
+
+class router_test : public ::testing::Test {
+ protected:
+  router_test()
+      : engine_(Options{}, clock_),
+        topics_(std::make_shared<SmnTopics>("region-1")),
+        router_(engine_, *topics_, {{k_token_a, k_project_a}, {k_token_b, testing::k_project_b}}) {
+    sink_ = engine_.connect_sink("SMN", smn_sink(topics_));
+  }
+
+  HttpResponse call(std::string method, std::string target, std::string body = {},
+                    const char* token = k_token_a) {
+    HttpRequest request{std::move(method), std::move(target), {}, std::move(body)};
+    if (token != nullptr) request.headers.emplace_back("X-Auth-Token", token);
+    auto response = router_.handle(request);
+    EXPECT_TRUE(detail::is_lower_case_uuid(response.header("X-Request-Id")));
+    if (response.status == 204) {
+      EXPECT_EQ(response.header("Content-Type"), "");
+      EXPECT_EQ(response.body, "");
+    } else {
+      EXPECT_EQ(response.header("Content-Type"), "application/json;charset=UTF-8");
+      EXPECT_NO_THROW((void)json::parse(response.body)) << response.body;
+    }
+    if (token != nullptr) {
+      EXPECT_EQ(response.body.find(token), std::string::npos) << "token echoed";
+    }
+    return response;
+  }
+  static json::object body_of(const HttpResponse& response) {
+    return json::parse(response.body).as_object();
+  }
+  static std::string error_code_of(const HttpResponse& response) {
+    return std::string(body_of(response).at("error").at("error_code").as_string());
+  }
+  static std::string error_msg_of(const HttpResponse& response) {
+    return std::string(body_of(response).at("error").at("error_msg").as_string());
+  }
+
+  void seed() {
+    ASSERT_EQ(call("POST", "/v1/project-a/csms/events", event_body("existing")).status, 200);
+    ASSERT_EQ(call("POST", "/v1/project-a/csms/events", event_body("also-existing")).status, 200);
+    ASSERT_EQ(
+        call("PUT", "/v1/project-a/secrets/db", R"({"event_subscriptions":["existing"]})").status,
+        200);
+    ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"topic-a"})").status,
+              201);
+  }
+  static std::string event_body(std::string_view name) {
+    return std::string(R"({"name":")") + std::string(name) +
+           R"(","event_types":["SECRET_ROTATED"],"state":"ENABLED","notification":{"target_type":"SMN","target_id":"urn:smn:region-1:project-a:topic-a","target_name":"topic-a"}})";
+  }
+
+  std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
+  Engine engine_;
+  std::shared_ptr<SmnTopics> topics_;
+  RestRouter router_;
+  ScopedConnection sink_;
+};
+
+constexpr std::string_view k_seed_request = R"({
+  "name": "demo-event", "event_types": ["SECRET_VERSION_CREATED", "SECRET_VERSION_EXPIRED"],
+  "state": "ENABLED",
+  "notification": { "target_type": "SMN",
+    "target_id": "urn:smn:cn-north-4:dc3b7c85759141a991da17423c0f2068:test-poc",
+    "target_name": "demo-smn-name" } })";
+
+TEST_F(router_test, the_seed_request_answers_the_documented_shape) {
+  const auto response = call("POST", "/v1/project-a/csms/events", std::string(k_seed_request));
+  ASSERT_EQ(response.status, 200) << response.body;
+  const auto event = body_of(response).at("event").as_object();
+  EXPECT_EQ(event.at("name").as_string(), "demo-event");
+  EXPECT_TRUE(detail::is_lower_case_uuid(std::string(event.at("event_id").as_string())));
+  EXPECT_EQ(event.at("state").as_string(), "ENABLED");
+  EXPECT_EQ(event.at("event_types"),
+            (json::array{"SECRET_VERSION_CREATED", "SECRET_VERSION_EXPIRED"}));
+  EXPECT_EQ(event.at("create_time").as_int64(), 1'581'507'580'000);
+  EXPECT_EQ(event.at("update_time").as_int64(), 1'581'507'580'000);
+  EXPECT_EQ(
+      event.at("notification"),
+      (json::object{{"target_type", "SMN"},
+                    {"target_id", "urn:smn:cn-north-4:dc3b7c85759141a991da17423c0f2068:test-poc"},
+                    {"target_name", "demo-smn-name"}}));
+  EXPECT_EQ(event.size(), 7U);
+}
+
+TEST_F(router_test, show_list_update_delete) {
+  seed();
+  auto shown = call("GET", "/v1/project-a/csms/events/existing");
+  ASSERT_EQ(shown.status, 200);
+  EXPECT_EQ(body_of(shown).at("event").at("name").as_string(), "existing");
+
+  const auto first = call("GET", "/v1/project-a/csms/events?limit=1");
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(body_of(first).at("events").as_array().size(), 1U);
+  EXPECT_EQ(body_of(first).at("events").at(0).at("name").as_string(), "also-existing");
+  EXPECT_EQ(body_of(first).at("page_info"), (json::object{{"next_marker", "also-existing"},
+                                                          {"previous_marker", nullptr},
+                                                          {"current_count", 1}}));
+  const auto second = call("GET", "/v1/project-a/csms/events?limit=1&marker=also-existing");
+  EXPECT_EQ(body_of(second).at("events").at(0).at("name").as_string(), "existing");
+  EXPECT_EQ(body_of(second).at("page_info"), (json::object{{"next_marker", nullptr},
+                                                           {"previous_marker", "also-existing"},
+                                                           {"current_count", 1}}));
+  const auto empty_values = call("GET", "/v1/project-a/csms/events?limit=&marker=");
+  EXPECT_EQ(body_of(empty_values).at("events").as_array().size(), 2U) << "empty values are absent";
+
+  clock_->advance(5s);
+  const auto updated =
+      call("PUT", "/v1/project-a/csms/events/existing", R"({"state":"DISABLED","unknown":1})");
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(body_of(updated).at("event").at("state").as_string(), "DISABLED");
+  EXPECT_EQ(body_of(updated).at("event").at("update_time").as_int64(), 1'581'507'585'000);
+  EXPECT_EQ(updated.body.find("unknown"), std::string::npos) << "unknown fields are not echoed";
+
+  EXPECT_EQ(call("DELETE", "/v1/project-a/csms/events/also-existing").status, 204);
+  EXPECT_EQ(call("GET", "/v1/project-a/csms/events/also-existing").status, 404);
+}
+
+TEST_F(router_test, subscriptions_and_the_secret_view) {
+  seed();
+  const auto set =
+      call("PUT", "/v1/project-a/secrets/api.key", R"({"event_subscriptions":["also-existing"]})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(body_of(set), (json::object{{"secret", json::object{{"name", "api.key"},
+                                                                {"event_subscriptions",
+                                                                 json::array{"also-existing"}}}}}));
+  EXPECT_EQ(call("GET", "/v1/project-a/secrets/api.key").body, set.body);
+  const auto of_event = call("GET", "/v1/project-a/secrets?event_name=existing");
+  EXPECT_EQ(body_of(of_event).at("secrets").at(0).at("name").as_string(), "db");
+  EXPECT_EQ(body_of(of_event).at("secrets").as_array().size(), 1U);
+  const auto all = call("GET", "/v1/project-a/secrets?limit=1");
+  EXPECT_EQ(body_of(all).at("page_info").at("next_marker").as_string(), "api.key");
+  EXPECT_EQ(call("PUT", "/v1/project-a/secrets/api%2Ekey", R"({"event_subscriptions":[]})").status,
+            200)
+      << "path segments are percent-decoded";
+  EXPECT_TRUE(engine_.show_secret(k_project_a, "api.key")->event_subscriptions.empty());
+}
+
+TEST_F(router_test, lifecycle_events_and_records) {
+  seed();
+  const auto fired =
+      call("POST", "/v1/project-a/csms/lifecycle-events",
+           R"({"secret_name":"db","event_type":"SECRET_ROTATED","version_id":"v2"})");
+  ASSERT_EQ(fired.status, 200) << fired.body;
+  const auto notifications = body_of(fired).at("notifications").as_array();
+  ASSERT_EQ(notifications.size(), 1U);
+  EXPECT_EQ(notifications[0].at("event_name").as_string(), "existing");
+  EXPECT_EQ(notifications[0].at("notification_status").as_string(), "SUCCESS");
+  const std::string id(notifications[0].at("notification_id").as_string());
+
+  const auto nothing = call("POST", "/v1/project-a/csms/lifecycle-events",
+                            R"({"secret_name":"stranger","event_type":"SECRET_ROTATED"})");
+  EXPECT_EQ(body_of(nothing), (json::object{{"notifications", json::array{}}}));
+
+  const auto records = call("GET", "/v1/project-a/csms/notification-records");
+  ASSERT_EQ(records.status, 200);
+  const auto record = body_of(records).at("records").at(0).as_object();
+  EXPECT_EQ(record.at("event_name").as_string(), "existing");
+  EXPECT_EQ(record.at("trigger_event_type").as_string(), "SECRET_ROTATED");
+  EXPECT_EQ(record.at("create_time").as_int64(), 1'581'507'580'000);
+  EXPECT_EQ(record.at("secret_name").as_string(), "db");
+  EXPECT_EQ(record.at("secret_type").as_string(), "COMMON");
+  EXPECT_EQ(record.at("notification_target_name").as_string(), "topic-a");
+  EXPECT_EQ(record.at("notification_target_id").as_string(), "urn:smn:region-1:project-a:topic-a");
+  EXPECT_EQ(record.at("notification_status").as_string(), "SUCCESS");
+  EXPECT_EQ(record.at("notification_id").as_string(), id);
+  const auto content = json::parse(record.at("notification_content").as_string()).as_object();
+  EXPECT_EQ(content.at("notification_id").as_string(), id);
+  EXPECT_EQ(content.at("version_id").as_string(), "v2");
+  EXPECT_EQ(call("GET", "/v1/project-a/csms/notification-records?notification_status=FAIL")
+                .body.find("\"records\":[]"),
+            1U);
+}
+
+TEST_F(router_test, version_expiry) {
+  seed();
+  const auto at = 1'581'507'580'000 + 60'000;
+  const auto armed = call("PUT", "/v1/project-a/secrets/db/versions/v1",
+                          "{\"expire_time\":" + std::to_string(at) + "}");
+  ASSERT_EQ(armed.status, 200) << armed.body;
+  EXPECT_EQ(
+      body_of(armed),
+      (json::object{{"version_metadata",
+                     json::object{{"id", "v1"}, {"secret_name", "db"}, {"expire_time", at}}}}));
+  EXPECT_EQ(call("GET", "/v1/project-a/secrets/db/versions/v1").body, armed.body);
+}
+
+TEST_F(router_test, smn_topics) {
+  const auto created = call("POST", "/v2/project-a/notifications/topics",
+                            R"({"name":"alerts","display_name":"Alerts"})");
+  ASSERT_EQ(created.status, 201);
+  EXPECT_EQ(body_of(created).at("topic_urn").as_string(), "urn:smn:region-1:project-a:alerts");
+  EXPECT_TRUE(
+      detail::is_lower_case_uuid(std::string(body_of(created).at("request_id").as_string())));
+  const auto again = call("POST", "/v2/project-a/notifications/topics", R"({"name":"alerts"})");
+  EXPECT_EQ(again.status, 200) << "idempotent";
+  EXPECT_EQ(body_of(again).at("topic_urn"), body_of(created).at("topic_urn"));
+
+  const auto listed = call("GET", "/v2/project-a/notifications/topics");
+  EXPECT_EQ(body_of(listed).at("topic_count").as_int64(), 1);
+  EXPECT_EQ(body_of(listed).at("topics").at(0),
+            (json::object{{"topic_urn", "urn:smn:region-1:project-a:alerts"},
+                          {"name", "alerts"},
+                          {"display_name", "Alerts"}}));
+  const auto shown =
+      call("GET", "/v2/project-a/notifications/topics/urn:smn:region-1:project-a:alerts");
+  EXPECT_EQ(body_of(shown).at("name").as_string(), "alerts");
+  const auto removed =
+      call("DELETE", "/v2/project-a/notifications/topics/urn:smn:region-1:project-a:alerts");
+  EXPECT_EQ(removed.status, 200);
+  EXPECT_TRUE(body_of(removed).contains("request_id"));
+  EXPECT_EQ(
+      call("GET", "/v2/project-a/notifications/topics/urn:smn:region-1:project-a:alerts").status,
+      404);
+}
+
+TEST_F(router_test, topics_of_another_project_are_invisible) {
+  ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"mine"})").status, 201);
+  const auto theirs = call("GET", "/v2/project-b/notifications/topics", {}, k_token_b);
+  EXPECT_EQ(body_of(theirs).at("topic_count").as_int64(), 0);
+  EXPECT_EQ(call("GET", "/v2/project-b/notifications/topics/urn:smn:region-1:project-a:mine", {},
+                 k_token_b)
+                .status,
+            404);
+}
+
+TEST_F(router_test, wrong_methods_say_what_is_allowed) {
+  const auto response = call("DELETE", "/v1/project-a/csms/events");
+  EXPECT_EQ(response.status, 405);
+  EXPECT_EQ(response.header("Allow"), "GET, POST");
+}
+
+TEST_F(router_test, every_bad_input_gets_its_status_and_code_and_changes_nothing) {
+  seed();
+  // Everything stored in the project, as the API shows it (the topic list without its
+  // per-request request_id).
+  const auto snapshot = [&] {
+    auto topics = body_of(call("GET", "/v2/project-a/notifications/topics"));
+    topics.erase("request_id");
+    return call("GET", "/v1/project-a/csms/events?limit=1000").body +
+           call("GET", "/v1/project-a/secrets?limit=1000").body +
+           call("GET", "/v1/project-a/csms/notification-records").body + json::serialize(topics);
+  };
+  const auto before = snapshot();
+  const auto table = testing::bad_inputs();
+  ASSERT_GE(table.size(), 60U);
+  for (const auto& row : table) {
+    SCOPED_TRACE(row.why);
+    const auto response = call(row.method, row.target, row.body, row.token);
+    EXPECT_EQ(response.status, row.status) << response.body;
+    EXPECT_EQ(error_code_of(response), row.error_code) << error_msg_of(response);
+    EXPECT_FALSE(error_msg_of(response).empty());
+  }
+  EXPECT_EQ(snapshot(), before) << "a refused request changed stored state";
+}
+
+TEST_F(router_test, messages_name_the_offending_field) {
+  seed();
+  EXPECT_NE(error_msg_of(call("POST", "/v1/project-a/csms/events", R"({"name":1})")).find("name"),
+            std::string::npos);
+  EXPECT_NE(error_msg_of(call("GET", "/v1/project-a/csms/events?limit=0")).find("limit"),
+            std::string::npos);
+  EXPECT_NE(error_msg_of(call("DELETE", "/v1/project-a/csms/events/existing")).find("1 secret"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace herald
