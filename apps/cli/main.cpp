@@ -13,7 +13,8 @@
 
 namespace {
 
-constexpr std::string_view k_usage = R"(usage: herald [--endpoint URL] [--token TOKEN] [--project ID] COMMAND ...
+constexpr std::string_view k_usage =
+    R"(usage: herald [--endpoint URL] [--token TOKEN] [--project ID] COMMAND ...
 
 Talks to herald-server. --endpoint, --token and --project default to the environment variables
 HERALD_ENDPOINT (else http://127.0.0.1:8080), HERALD_TOKEN and HERALD_PROJECT.
@@ -96,10 +97,12 @@ struct Args {
   }
 };
 
-std::string query(const Args& args, std::initializer_list<std::pair<const char*, const char*>> map) {
+std::string query(const Args& args,
+                  std::initializer_list<std::pair<const char*, const char*>> map) {
   std::string out;
   for (const auto& [flag, name] : map) {
-    if (const auto value = args.flag(flag)) out += (out.empty() ? "?" : "&") + std::string(name) + "=" + encode(*value);
+    if (const auto value = args.flag(flag))
+      out += (out.empty() ? "?" : "&") + std::string(name) + "=" + encode(*value);
   }
   return out;
 }
@@ -126,10 +129,14 @@ int main(int argc, char** argv) {
     if (arg.starts_with("--")) {
       if (i + 1 >= argc) usage_error(std::string(arg) + " needs a value");
       const std::string value = argv[++i];
-      if (arg == "--endpoint") endpoint_url = value;
-      else if (arg == "--token") token = value;
-      else if (arg == "--project") project = value;
-      else args.flags[std::string(arg.substr(2))] = value;
+      if (arg == "--endpoint")
+        endpoint_url = value;
+      else if (arg == "--token")
+        token = value;
+      else if (arg == "--project")
+        project = value;
+      else
+        args.flags[std::string(arg.substr(2))] = value;
     } else {
       args.words.emplace_back(arg);
     }
@@ -161,10 +168,10 @@ int main(int argc, char** argv) {
     if (!types) usage_error("--types is required");
     method = "POST";
     target = v1 + "/csms/events";
-    body = "{\"name\":" + quoted(args.word(2, "NAME")) + ",\"event_types\":" +
-           string_array(split_commas(*types)) + ",\"state\":" +
-           quoted(args.flag("state").value_or("ENABLED")) + ",\"notification\":" +
-           *notification(true) + "}";
+    body = "{\"name\":" + quoted(args.word(2, "NAME")) +
+           ",\"event_types\":" + string_array(split_commas(*types)) +
+           ",\"state\":" + quoted(args.flag("state").value_or("ENABLED")) +
+           ",\"notification\":" + *notification(true) + "}";
   } else if (group == "event" && action == "show") {
     target = v1 + "/csms/events/" + encode(args.word(2, "NAME"));
   } else if (group == "event" && action == "list") {
@@ -177,7 +184,8 @@ int main(int argc, char** argv) {
     if (const auto types = args.flag("types")) {
       fields.push_back("\"event_types\":" + string_array(split_commas(*types)));
     }
-    if (const auto target_json = notification(false)) fields.push_back("\"notification\":" + *target_json);
+    if (const auto target_json = notification(false))
+      fields.push_back("\"notification\":" + *target_json);
     body = "{";
     for (std::size_t i = 0; i < fields.size(); ++i) body += (i ? "," : "") + fields[i];
     body += "}";
@@ -187,8 +195,8 @@ int main(int argc, char** argv) {
   } else if (group == "secret" && action == "subscribe") {
     method = "PUT";
     target = v1 + "/secrets/" + encode(args.word(2, "SECRET"));
-    body = "{\"event_subscriptions\":" +
-           string_array({args.words.begin() + 3, args.words.end()}) + "}";
+    body = "{\"event_subscriptions\":" + string_array({args.words.begin() + 3, args.words.end()}) +
+           "}";
   } else if (group == "secret" && action == "show") {
     target = v1 + "/secrets/" + encode(args.word(2, "SECRET"));
   } else if (group == "secret" && action == "list") {

@@ -26,11 +26,11 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
   if (authority.empty() || colon == 0) {
     return Error{ErrorCode::invalid_argument, "endpoint: no host"};
   }
-  Endpoint endpoint{std::string(authority.substr(0, colon)),
-                    colon == std::string_view::npos ? "80" : std::string(authority.substr(colon + 1)),
-                    std::string(prefix)};
-  if (endpoint.port.empty() ||
-      endpoint.port.find_first_not_of("0123456789") != std::string::npos) {
+  Endpoint endpoint{
+      std::string(authority.substr(0, colon)),
+      colon == std::string_view::npos ? "80" : std::string(authority.substr(colon + 1)),
+      std::string(prefix)};
+  if (endpoint.port.empty() || endpoint.port.find_first_not_of("0123456789") != std::string::npos) {
     return Error{ErrorCode::invalid_argument, "endpoint: the port must be a number"};
   }
   return endpoint;
@@ -113,9 +113,8 @@ Result<Response> Client::request(std::string_view method, std::string_view targe
     if (!reused) break;
   }
   if (ec) {
-    return Error{ErrorCode::unavailable,
-                 "cannot reach http://" + impl_->endpoint.host + ":" + impl_->endpoint.port + ": " +
-                     ec.message()};
+    return Error{ErrorCode::unavailable, "cannot reach http://" + impl_->endpoint.host + ":" +
+                                             impl_->endpoint.port + ": " + ec.message()};
   }
   if (!response.keep_alive()) impl_->stream.reset();
   Response answer;

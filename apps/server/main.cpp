@@ -158,10 +158,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(herald::k_max_body_bytes);
     parser_->header_limit(64 * 1024);
     stream_.expires_after(first_request_ ? config_.header_timeout : config_.idle_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                              self->on_header(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -195,8 +194,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // The server may answer 413 before reading the body; it then closes gently (see linger).
   void reject_too_large() {
-    respond(herald::RestRouter::error_response(
-                herald::Error{herald::ErrorCode::body_too_large, "body: larger than 1 MiB (1048576 bytes)"}),
+    respond(herald::RestRouter::error_response(herald::Error{
+                herald::ErrorCode::body_too_large, "body: larger than 1 MiB (1048576 bytes)"}),
             false, /*linger=*/true);
   }
 
@@ -266,7 +265,10 @@ class Listener {
  public:
   Listener(asio::io_context& io, tcp::endpoint endpoint, const herald::RestRouter& router,
            const Config& config, SessionSet& sessions)
-      : io_(io), acceptor_(asio::make_strand(io)), router_(router), config_(config),
+      : io_(io),
+        acceptor_(asio::make_strand(io)),
+        router_(router),
+        config_(config),
         sessions_(sessions) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -277,14 +279,15 @@ class Listener {
   [[nodiscard]] tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
   void accept() {
-    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (!ec) {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), router_, config_, sessions_)->start();
-      }
-      accept();
-    });
+    acceptor_.async_accept(
+        asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+          if (!ec) {
+            socket.set_option(tcp::no_delay(true), ec);
+            std::make_shared<Session>(std::move(socket), router_, config_, sessions_)->start();
+          }
+          accept();
+        });
   }
 
   void stop() {
