@@ -328,17 +328,18 @@ int main(int argc, char** argv) {
               << error.what() << "\n";
     return 1;
   }
-  const auto bound = listener->local_endpoint();
-  std::cout << "listening on http://" << bound.address().to_string() << ":" << bound.port()
-            << std::endl;  // flushed: scripts and tests wait for this line
-  listener->accept();
-
+  // Handle the stop signals before announcing the address: whoever reads the line may signal.
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](beast::error_code ec, int) {
     if (ec) return;
     listener->stop();
     for (const auto& session : sessions.all()) session->stop();
   });
+  const auto bound = listener->local_endpoint();
+  std::cout << "listening on http://" << bound.address().to_string() << ":" << bound.port()
+            << std::endl;  // flushed: scripts and tests wait for this line
+  listener->accept();
+
 
   std::vector<std::thread> threads;
   for (int i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
