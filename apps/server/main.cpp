@@ -340,7 +340,6 @@ int main(int argc, char** argv) {
             << std::endl;  // flushed: scripts and tests wait for this line
   listener->accept();
 
-
   std::vector<std::thread> threads;
   for (int i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();

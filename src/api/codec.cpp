@@ -126,6 +126,7 @@ Result<EventSpec> decode_event_spec(std::string_view body) {
   auto name = required_string(object, "name", "name");
   if (!name) return std::move(name).error();
   spec.name = std::move(name).value();
+  if (auto r = validate::event_name(spec.name); !r) return r.error();
 
   const auto* types = object.if_contains("event_types");
   if (types == nullptr) return invalid("event_types: is required");
