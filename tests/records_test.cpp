@@ -139,6 +139,21 @@ TEST_F(records_test, retention_is_configurable) {
   EXPECT_TRUE(engine.list_records(k_project, {})->items.empty());
 }
 
+TEST_F(records_test, records_can_be_turned_off) {
+  Options options;
+  options.keep_records = false;
+  Engine engine(options, clock_);
+  int delivered = 0;
+  const ScopedConnection sink =
+      engine.connect_sink("SMN", callback_sink([&](const Notification&) { ++delivered; }));
+  ASSERT_TRUE(engine.create_event(k_project, testing::event_spec("a")).ok());
+  ASSERT_TRUE(engine.set_subscriptions(k_project, "s", names{"a"}).ok());
+  const auto report = engine.trigger(k_project, {"s", EventType::secret_rotated}).value();
+  EXPECT_EQ(report.notifications.size(), 1U) << "still delivered and reported";
+  EXPECT_EQ(delivered, 1);
+  EXPECT_TRUE(engine.list_records(k_project, {})->items.empty());
+}
+
 TEST_F(records_test, bad_queries_name_what_is_wrong) {
   (void)rotate("s");
   EXPECT_ERROR(engine_.list_records(k_project, RecordQuery{.limit = 0}), invalid_argument, "limit");

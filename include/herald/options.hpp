@@ -24,6 +24,10 @@ struct Options {
   /// Default: 90 days, the public service's three months.
   std::chrono::milliseconds record_retention = std::chrono::days{90};
 
+  /// Whether deliveries are recorded (list_records). Default: true, as the contract keeps every
+  /// delivery; a host that keeps its own log (or a benchmark of routing alone) may turn it off.
+  bool keep_records = true;
+
   /// The shape of every message. Default: herald's JSON object (CloudEvents 1.0 is the option
   /// for receivers that speak it).
   MessageFormat message_format = MessageFormat::herald_json;

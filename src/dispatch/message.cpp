@@ -2,25 +2,30 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 namespace herald::detail {
 
 void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
-  for (const char c : text) {
+  // Names, types and ids need no escaping: copy runs of plain characters whole.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool plain = c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+    if (plain) continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out.push_back(c);
-        }
+      default: fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
     }
   }
+  out.append(text.data() + run, text.size() - run);
   out.push_back('"');
 }
 
@@ -36,16 +41,18 @@ std::string rfc3339(TimePoint time) {
 
 namespace {
 
+// `,"key":` then the value as a JSON string. Keys are literals that need no escaping.
 void append_field(std::string& out, std::string_view key, std::string_view value) {
   if (out.back() != '{') out.push_back(',');
-  append_json_string(out, key);
-  out.push_back(':');
+  out.push_back('"');
+  out.append(key);
+  out.append("\":", 2);
   append_json_string(out, value);
 }
 
 std::string herald_json(const Notification& n) {
   std::string out;
-  out.reserve(384);
+  out.reserve(320 + n.event_name.size() + n.secret_name.size() + n.project_id.size());
   out.push_back('{');
   append_field(out, "notification_id", n.notification_id);
   append_field(out, "event_name", n.event_name);
@@ -55,7 +62,11 @@ std::string herald_json(const Notification& n) {
   append_field(out, "secret_name", n.secret_name);
   append_field(out, "secret_type", to_string(n.secret_type));
   if (n.version_id) append_field(out, "version_id", *n.version_id);
-  fmt::format_to(std::back_inserter(out), ",\"trigger_time\":{}}}", to_epoch_ms(n.trigger_time));
+  out.append(",\"trigger_time\":");
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, to_epoch_ms(n.trigger_time));
+  out.append(digits, end);
+  out.push_back('}');
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <shared_mutex>
 
 #include "dispatch/message.hpp"
+#include "engine/striped_shared_mutex.hpp"
 #include "model/uuid.hpp"
 #include "records/record_log.hpp"
 #include "registry/event_registry.hpp"
@@ -39,7 +40,9 @@ struct Engine::Impl {
 
   const Options options;
   const std::shared_ptr<Clock> clock;
-  mutable std::shared_mutex mutex;  // guards projects and timers; never held while a sink runs
+  // Guards projects and timers; never held while a sink runs. Striped: triggers on several
+  // threads take it shared without contending.
+  mutable detail::StripedSharedMutex mutex;
   std::map<std::string, registry::ProjectRegistry, std::less<>> projects;
   detail::ExpiryTimers timers;
   detail::SinkSet sinks;
@@ -175,21 +178,6 @@ Result<void> validate_lifecycle(std::string_view project_id, const LifecycleEven
   return {};
 }
 
-NotificationRecord record_of(const Notification& n, detail::SinkVerdict verdict) {
-  return NotificationRecord{.event_name = n.event_name,
-                            .trigger_event_type = n.trigger_event_type,
-                            .create_time = n.trigger_time,
-                            .secret_name = n.secret_name,
-                            .secret_type = n.secret_type,
-                            .notification_target_name = n.target.target_name,
-                            .notification_target_id = n.target.target_id,
-                            .notification_content = n.payload,
-                            .notification_status = verdict.status,
-                            .notification_id = n.notification_id,
-                            .notification_target_type = n.target.target_type,
-                            .failure_reason = std::move(verdict.reason)};
-}
-
 }  // namespace
 
 Result<TriggerReport> Engine::trigger(std::string_view project_id, const LifecycleEvent& event) {
@@ -199,25 +187,25 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
   const std::uint64_t generation = impl_->sinks.generation();
 
   // What fired, copied out under the shared lock; everything else happens without it.
-  std::vector<Notification> notifications;
+  std::vector<std::shared_ptr<Notification>> notifications;
   {
     std::shared_lock lock(impl_->mutex);
     if (const auto* project = impl_->find_project(project_id)) {
-      const auto matches = project->routes(event.secret_name, event.type);
-      notifications.reserve(matches.size());
-      for (const Event* matched : matches) {
-        notifications.push_back(Notification{.event_name = matched->name,
-                                             .event_id = matched->event_id,
-                                             .target = matched->notification});
-      }
+      project->for_each_route(event.secret_name, event.type, [&](const Event& matched) {
+        notifications.push_back(
+            std::make_shared<Notification>(Notification{.event_name = matched.name,
+                                                        .event_id = matched.event_id,
+                                                        .target = matched.notification}));
+      });
     }
   }
 
   TriggerReport report;
   report.notifications.reserve(notifications.size());
-  std::vector<NotificationRecord> records;
-  records.reserve(notifications.size());
-  for (auto& n : notifications) {
+  std::vector<detail::Delivery> deliveries;
+  if (impl_->options.keep_records) deliveries.reserve(notifications.size());
+  for (auto& shared : notifications) {
+    Notification& n = *shared;
     n.notification_id = detail::new_uuid_v4();
     n.project_id = project_id;
     n.trigger_event_type = event.type;
@@ -231,9 +219,12 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
     auto verdict = impl_->sinks.deliver(n, generation);
     report.notifications.push_back(
         DeliveryReport{n.event_name, n.notification_id, verdict.status, verdict.reason});
-    records.push_back(record_of(n, std::move(verdict)));
+    if (impl_->options.keep_records) {
+      deliveries.push_back(
+          detail::Delivery{std::move(shared), verdict.status, std::move(verdict.reason)});
+    }
   }
-  if (!records.empty()) impl_->records.append(project_id, records, now);
+  if (!deliveries.empty()) impl_->records.append(project_id, deliveries, now);
 
   if (event.type == EventType::secret_deleted) {
     std::unique_lock lock(impl_->mutex);

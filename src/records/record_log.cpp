@@ -8,20 +8,46 @@ namespace herald::detail {
 void RecordLog::prune(ProjectLog& log, TimePoint now) const {
   // A record is kept while its age is below the retention. Records are appended in trigger
   // order, so the oldest are at the front (a clock set backwards only delays their pruning).
-  while (!log.entries.empty() && now - log.entries.front().record.create_time >= retention_) {
-    log.entries.pop_front();
+  while (!log.empty() && now - log.front().delivery.notification->trigger_time >= retention_) {
+    log.pop_front();
   }
 }
 
-void RecordLog::append(std::string_view project_id, std::span<NotificationRecord> records,
-                       TimePoint now) {
-  std::lock_guard lock(mutex_);
-  auto it = projects_.find(project_id);
-  if (it == projects_.end()) it = projects_.try_emplace(std::string(project_id)).first;
+std::size_t RecordLog::my_shard() {
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t shard = next.fetch_add(1, std::memory_order_relaxed) % k_shards;
+  return shard;
+}
+
+namespace {
+
+NotificationRecord record_of(const Delivery& d) {
+  const Notification& n = *d.notification;
+  return NotificationRecord{.event_name = n.event_name,
+                            .trigger_event_type = n.trigger_event_type,
+                            .create_time = n.trigger_time,
+                            .secret_name = n.secret_name,
+                            .secret_type = n.secret_type,
+                            .notification_target_name = n.target.target_name,
+                            .notification_target_id = n.target.target_id,
+                            .notification_content = n.payload,
+                            .notification_status = d.status,
+                            .notification_id = n.notification_id,
+                            .notification_target_type = n.target.target_type,
+                            .failure_reason = d.reason};
+}
+
+}  // namespace
+
+void RecordLog::append(std::string_view project_id, std::span<Delivery> deliveries, TimePoint now) {
+  Shard& shard = shards_[my_shard()];
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.projects.find(project_id);
+  if (it == shard.projects.end()) it = shard.projects.try_emplace(std::string(project_id)).first;
   ProjectLog& log = it->second;
-  for (auto& record : records) {
-    log.entries.push_back(Entry{log.next_sequence++, std::move(record)});
-  }
+  // Taken under the shard's lock, so each shard's log stays in sequence order.
+  std::uint64_t sequence = next_sequence_.fetch_add(deliveries.size(), std::memory_order_relaxed);
+  for (auto& delivery : deliveries) log.push_back(Entry{sequence++, std::move(delivery)});
   prune(log, now);
 }
 
@@ -39,29 +65,47 @@ Result<Page<NotificationRecord>> RecordLog::list(std::string_view project_id,
   Page<NotificationRecord> page;
   if (!query.marker.empty()) page.page_info.previous_marker = query.marker;
 
-  std::lock_guard lock(mutex_);
-  const auto it = projects_.find(project_id);
-  if (it == projects_.end()) return page;
-  ProjectLog& log = it->second;
-  prune(log, now);
+  // Every shard, locked in order; newest first is a merge of the shards by sequence.
+  std::array<std::unique_lock<std::mutex>, k_shards> locks;
+  for (std::size_t i = 0; i < k_shards; ++i) locks[i] = std::unique_lock(shards_[i].mutex);
 
-  const auto matches = [&](const NotificationRecord& r) {
-    return (query.event_name.empty() || r.event_name == query.event_name) &&
-           (query.secret_name.empty() || r.secret_name == query.secret_name) &&
-           (!query.status || r.notification_status == *query.status);
+  const auto matches = [&](const Delivery& d) {
+    return (query.event_name.empty() || d.notification->event_name == query.event_name) &&
+           (query.secret_name.empty() || d.notification->secret_name == query.secret_name) &&
+           (!query.status || d.status == *query.status);
   };
-  // Newest first: walk back from the last entry below the marker.
-  auto stop = std::lower_bound(log.entries.begin(), log.entries.end(), before,
-                               [](const Entry& e, std::uint64_t s) { return e.sequence < s; });
+  struct Cursor {
+    ProjectLog::const_iterator begin, current;  // current: one past the next entry to take
+  };
+  std::vector<Cursor> cursors;
+  for (auto& shard : shards_) {
+    const auto it = shard.projects.find(project_id);
+    if (it == shard.projects.end()) continue;
+    prune(it->second, now);
+    const auto& log = it->second;
+    const auto stop =
+        std::lower_bound(log.begin(), log.end(), before,
+                         [](const Entry& e, std::uint64_t s) { return e.sequence < s; });
+    cursors.push_back(Cursor{log.begin(), stop});
+  }
   std::uint64_t last_sequence = 0;
-  while (stop != log.entries.begin()) {
-    const Entry& entry = *--stop;
-    if (!matches(entry.record)) continue;
+  while (true) {
+    Cursor* newest = nullptr;
+    for (auto& cursor : cursors) {
+      if (cursor.current == cursor.begin) continue;
+      if (newest == nullptr ||
+          std::prev(cursor.current)->sequence > std::prev(newest->current)->sequence) {
+        newest = &cursor;
+      }
+    }
+    if (newest == nullptr) break;
+    const Entry& entry = *--newest->current;
+    if (!matches(entry.delivery)) continue;
     if (page.items.size() == query.limit) {
       page.page_info.next_marker = std::to_string(last_sequence);
       break;
     }
-    page.items.push_back(entry.record);
+    page.items.push_back(record_of(entry.delivery));
     last_sequence = entry.sequence;
   }
   page.page_info.current_count = page.items.size();

@@ -28,10 +28,23 @@ auto page_of(Iterator first, Iterator last, const PageQuery& query, ToItem to_it
 
 }  // namespace
 
-const Event* ProjectRegistry::find_event(std::string_view name) const {
+namespace {
+std::uint8_t mask_of(const std::vector<EventType>& types) {
+  std::uint8_t mask = 0;
+  for (const auto type : types) mask |= type_bit(type);
+  return mask;
+}
+}  // namespace
+
+const EventRow* ProjectRegistry::find_row(std::string_view name) const {
   const auto& index = events_.get<by_name>();
   const auto it = index.find(name);
   return it == index.end() ? nullptr : &*it;
+}
+
+const Event* ProjectRegistry::find_event(std::string_view name) const {
+  const EventRow* row = find_row(name);
+  return row == nullptr ? nullptr : &row->event;
 }
 
 Result<Event> ProjectRegistry::create_event(const EventSpec& spec, std::string event_id,
@@ -51,9 +64,10 @@ Result<Event> ProjectRegistry::create_event(const EventSpec& spec, std::string e
               .create_time = now,
               .update_time = now,
               .notification = spec.notification};
-  const auto [it, inserted] = events_.insert(std::move(event));
+  const std::uint8_t mask = mask_of(event.event_types);
+  const auto [it, inserted] = events_.insert(EventRow{std::move(event), mask});
   if (!inserted) return Error{ErrorCode::internal, "event id collision"};
-  return *it;
+  return it->event;
 }
 
 Result<Event> ProjectRegistry::update_event(std::string_view name, const EventPatch& patch,
@@ -61,22 +75,19 @@ Result<Event> ProjectRegistry::update_event(std::string_view name, const EventPa
   auto& index = events_.get<by_name>();
   const auto it = index.find(name);
   if (it == index.end()) return not_found("event", name);
-  // The name and id, the only indexed fields, do not change, so modify cannot fail.
-  index.modify(it, [&](Event& event) {
+  // The name and id, the only indexed fields, do not change, so modify cannot fail. Route
+  // entries point at the row and read its state and mask at dispatch: nothing else to update.
+  index.modify(it, [&](EventRow& row) {
+    Event& event = row.event;
     if (patch.state) event.state = *patch.state;
-    if (patch.event_types) event.event_types = *patch.event_types;
+    if (patch.event_types) {
+      event.event_types = *patch.event_types;
+      row.type_mask = mask_of(event.event_types);
+    }
     if (patch.notification) event.notification = *patch.notification;
     event.update_time = now;
   });
-  if (patch.state || patch.event_types) {
-    // Which secrets route to this event depends on its state and types: rebuild theirs.
-    const auto& by_event_index = subscriptions_.get<by_event>();
-    const auto [first, last] = by_event_index.equal_range(boost::make_tuple(name));
-    for (auto row = first; row != last; ++row) {
-      rebuild_routes(row->secret, secrets_.find(row->secret)->second);
-    }
-  }
-  return *it;
+  return it->event;
 }
 
 Result<void> ProjectRegistry::delete_event(std::string_view name) {
@@ -96,7 +107,7 @@ Page<Event> ProjectRegistry::list_events(const PageQuery& query) const {
   const auto& index = events_.get<by_name>();
   const auto first = query.marker.empty() ? index.begin() : index.upper_bound(query.marker);
   return page_of(
-      first, index.end(), query, [](const Event& event) { return event; },
+      first, index.end(), query, [](const EventRow& row) { return row.event; },
       [](const Event& event) { return event.name; });
 }
 
@@ -139,29 +150,21 @@ Result<Secret> ProjectRegistry::set_subscriptions(std::string_view secret,
 
 void ProjectRegistry::rebuild_routes(const std::string& secret,
                                      const std::vector<std::string>& subscriptions) {
+  if (subscriptions.empty()) {
+    routes_.erase(secret);
+    return;
+  }
   RouteEntry entry;
-  bool any = false;
   for (const auto& name : subscriptions) {
-    const Event* event = find_event(name);
-    if (event == nullptr || event->state != EventState::enabled) continue;
-    for (const EventType type : event->event_types) {
-      entry.slots[static_cast<std::size_t>(type)].push_back(event);
-      any = true;
+    const EventRow* row = find_row(name);  // exists: set_subscriptions checked it
+    if (entry.first == nullptr) {
+      entry.first = row;
+    } else {
+      if (!entry.more) entry.more = std::make_unique<std::vector<const EventRow*>>();
+      entry.more->push_back(row);
     }
   }
-  if (any) {
-    routes_.insert_or_assign(secret, std::move(entry));
-  } else {
-    routes_.erase(secret);
-  }
-}
-
-std::span<const Event* const> ProjectRegistry::routes(std::string_view secret,
-                                                      EventType type) const {
-  const auto it = routes_.find(secret);
-  if (it == routes_.end()) return {};
-  const auto& slot = it->second.slots[static_cast<std::size_t>(type)];
-  return {slot.data(), slot.size()};
+  routes_.insert_or_assign(secret, std::move(entry));
 }
 
 void ProjectRegistry::ensure_secret(std::string_view secret) {

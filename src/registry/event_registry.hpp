@@ -14,6 +14,7 @@
 #include <boost/multi_index_container.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,13 +42,29 @@ struct string_hash {
   }
 };
 
+/// An event as the registry keeps it: the value, and its types as a bit mask for dispatch.
+struct EventRow {
+  Event event;
+  std::uint8_t type_mask = 0;  ///< bit t set: the event lists EventType t
+};
+
+[[nodiscard]] constexpr std::uint8_t type_bit(EventType type) noexcept {
+  return static_cast<std::uint8_t>(1U << static_cast<unsigned>(type));
+}
+
+struct row_name {
+  using result_type = std::string;
+  const std::string& operator()(const EventRow& row) const noexcept { return row.event.name; }
+};
+struct row_id {
+  using result_type = std::string;
+  const std::string& operator()(const EventRow& row) const noexcept { return row.event.event_id; }
+};
+
 using EventSet = bmi::multi_index_container<
-    Event,
-    bmi::indexed_by<
-        bmi::ordered_unique<bmi::tag<by_name>, bmi::member<Event, std::string, &Event::name>,
-                            std::less<>>,
-        bmi::hashed_unique<bmi::tag<by_id>, bmi::member<Event, std::string, &Event::event_id>,
-                           string_hash, std::equal_to<>>>>;
+    EventRow,
+    bmi::indexed_by<bmi::ordered_unique<bmi::tag<by_name>, row_name, std::less<>>,
+                    bmi::hashed_unique<bmi::tag<by_id>, row_id, string_hash, std::equal_to<>>>>;
 
 /// One row per (event, secret) subscription.
 struct Subscription {
@@ -65,23 +82,48 @@ using SubscriptionSet = bmi::multi_index_container<
                            bmi::member<Subscription, std::string, &Subscription::secret>>,
         bmi::composite_key_compare<std::less<>, std::less<>>>>>;
 
-/// The route index entry of one secret: per event type, the enabled events it subscribes to
-/// that list the type, in subscription order. Held inline in the flat map's slot, so that a
-/// dispatch reaches its matches with one probe (docs/dispatch.md).
+/// The route index entry of one secret: the events it subscribes to, in subscription order.
+/// The first is held inline, so that with the default of one event per secret a dispatch
+/// reaches its event with one probe; more (a raised quota) live in `more`. Whether an event
+/// fires is read from the event itself at dispatch (state, type mask), so updating an event
+/// never touches its subscribers' entries. 16 bytes beside the key (docs/dispatch.md).
 struct RouteEntry {
-  using Slot = boost::container::small_vector<const Event*, 1>;
-  std::array<Slot, k_event_type_count> slots;
+  const EventRow* first = nullptr;
+  std::unique_ptr<std::vector<const EventRow*>> more;
+};
+
+/// std::hash of a string_view mixes well already: tell Boost.Unordered not to mix it again.
+struct route_hash : string_hash {
+  using is_avalanching = void;
 };
 
 /// secret name → its routes. Open addressing (Boost.Unordered's flat map), looked up by
 /// std::string_view without a temporary string.
-using RouteIndex = boost::unordered_flat_map<std::string, RouteEntry, string_hash, std::equal_to<>>;
+using RouteIndex = boost::unordered_flat_map<std::string, RouteEntry, route_hash, std::equal_to<>>;
 
 class ProjectRegistry {
  public:
-  /// The enabled events that `secret` subscribes to and that list `type`; empty when none.
-  /// The pointers stay valid until the next write to this registry.
-  [[nodiscard]] std::span<const Event* const> routes(std::string_view secret, EventType type) const;
+  /// Calls `visit(const Event&)` for each enabled event that `secret` subscribes to and that
+  /// lists `type`, in subscription order; answers how many. The references stay valid until the
+  /// next write to this registry. Cost: one probe, then one test per subscribed event.
+  template <typename Visit>
+  std::size_t for_each_route(std::string_view secret, EventType type, Visit&& visit) const {
+    const auto it = routes_.find(secret);
+    if (it == routes_.end()) return 0;
+    const std::uint8_t bit = type_bit(type);
+    std::size_t matched = 0;
+    const auto offer = [&](const EventRow* row) {
+      if ((row->type_mask & bit) != 0 && row->event.state == EventState::enabled) {
+        visit(row->event);
+        ++matched;
+      }
+    };
+    offer(it->second.first);
+    if (it->second.more) {
+      for (const EventRow* row : *it->second.more) offer(row);
+    }
+    return matched;
+  }
 
   /// Makes `secret` known (with no subscriptions) if it is not.
   void ensure_secret(std::string_view secret);
@@ -89,6 +131,7 @@ class ProjectRegistry {
   bool forget_secret(std::string_view secret);
 
   [[nodiscard]] const Event* find_event(std::string_view name) const;
+  [[nodiscard]] const EventRow* find_row(std::string_view name) const;
 
   /// Errors: already_exists, quota_exceeded.
   Result<Event> create_event(const EventSpec& spec, std::string event_id, TimePoint now,
@@ -115,7 +158,7 @@ class ProjectRegistry {
   [[nodiscard]] std::size_t routed_secret_count() const noexcept { return routes_.size(); }
 
  private:
-  // Recomputes the routes of `secret` from its subscriptions; drops the entry when empty.
+  // Recomputes the route entry of `secret` from its subscriptions; drops it when empty.
   void rebuild_routes(const std::string& secret, const std::vector<std::string>& subscriptions);
 
   EventSet events_;

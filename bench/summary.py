@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Prints the figures of bench/run's JSON results with their baselines, ratios and targets."""
+import json
+import pathlib
+import sys
+
+
+def load(directory):
+    results = {}
+    for path in sorted(pathlib.Path(directory).glob("*.json")):
+        for bench in json.loads(path.read_text()).get("benchmarks", []):
+            if bench.get("run_type") == "aggregate":
+                continue
+            results[bench["name"]] = bench
+    return results
+
+
+def ns(bench):
+    """Time per iteration in nanoseconds (CPU time; real time for multi-threaded runs)."""
+    unit = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[bench.get("time_unit", "ns")]
+    key = "real_time" if "/real_time" in bench["name"] else "cpu_time"
+    return bench[key] * unit
+
+
+def main():
+    results = load(sys.argv[1] if len(sys.argv) > 1 else "build/release/bench-results")
+    rows = []
+
+    def row(label, value, baseline=None, target=None, ok=None):
+        rows.append((label, value, baseline or "", target or "", "" if ok is None else ("met" if ok else "NOT MET")))
+
+    for size in (1000, 100000, 1000000):
+        floor = results.get(f"BM_baseline_floor/{size}")
+        if not floor:
+            continue
+        f = ns(floor)
+        row(f"floor: unordered_map<string, vector<function>> @{size}", f"{f:.1f} ns", "1.00x")
+        for name, label in (("BM_baseline_multiindex", "Boost.MultiIndex hashed composite key"),
+                            ("BM_baseline_signals2", "a Signals2 signal per key"),
+                            ("BM_baseline_miss", "floor miss (bare hash lookup)")):
+            b = results.get(f"{name}/{size}")
+            if b:
+                row(f"  {label} @{size}", f"{ns(b):.1f} ns", f"{ns(b) / f:.2f}x")
+        route = results.get(f"BM_route/{size}")
+        if route:
+            limit = 0.5 if size == 1000 else 0.25
+            ratio = ns(route) / f
+            target = f"<= {limit}x" if size in (1000, 1000000) else ""
+            row(f"  herald route index, routing only @{size}", f"{ns(route):.1f} ns", f"{ratio:.2f}x",
+                target, ratio <= limit if target else None)
+        miss = results.get(f"BM_route_miss/{size}")
+        if miss and route:
+            row(f"  herald route index, miss @{size}", f"{ns(miss):.1f} ns",
+                f"{ns(miss) / ns(route):.2f}x of a hit", "no slower than a hit", ns(miss) <= ns(route) * 1.05)
+
+    for name, bench in results.items():
+        if name.startswith("BM_trigger/"):
+            t = ns(bench)
+            extra = {}
+            if "secrets:100000/fanout:1/records:1" in name:
+                extra = dict(target="<= 1000 ns", ok=t <= 1000)
+            row(f"Engine::trigger {name[len('BM_trigger/'):]}", f"{t:.0f} ns", **extra)
+        elif name.startswith(("BM_trigger_miss/", "BM_trigger_smn/")):
+            row(f"Engine::{name[3:]}", f"{ns(bench):.0f} ns")
+    one = results.get("BM_trigger_threads/real_time/threads:1")
+    two = results.get("BM_trigger_threads/real_time/threads:2")
+    if one and two:
+        scale = two["items_per_second"] / one["items_per_second"]
+        row("trigger, 1 thread + writer", f"{one['items_per_second'] / 1e6:.2f} M/s")
+        row("trigger, 2 threads + writer", f"{two['items_per_second'] / 1e6:.2f} M/s", f"{scale:.2f}x of 1 thread",
+            ">= 1.6x", scale >= 1.6)
+
+    for name, bench in results.items():
+        if name.startswith(("BM_create", "BM_update", "BM_subscribe", "BM_show", "BM_list")):
+            row(name[3:], f"{ns(bench):.0f} ns")
+    per_event = results.get("BM_memory_per_event/1000000/iterations:1")
+    if per_event:
+        v = per_event["bytes_per_event"]
+        row("memory per event @1e6", f"{v:.0f} B", target="<= 256 B", ok=v <= 256)
+    per_route = results.get("BM_memory_per_route/1000000/iterations:1")
+    if per_route:
+        v = per_route["bytes_per_route"]
+        row("memory per (secret, type) route @1e6", f"{v:.0f} B",
+            f"{per_route['bytes_per_secret']:.0f} B per secret", "<= 100 B", v <= 100)
+    for name, label in (("BM_http_get_event", "HTTP GET event"),
+                        ("BM_http_post_lifecycle_event", "HTTP POST lifecycle event")):
+        bench = next((b for n, b in results.items() if n.startswith(name)), None)
+        if bench:
+            rps, p99 = bench["requests_per_second"], bench["p99_us"]
+            target = dict(target=">= 20k req/s, p99 < 5 ms", ok=rps >= 20000 and p99 < 5000) if "GET" in label else {}
+            row(label, f"{rps / 1000:.1f} k req/s", f"p50 {bench['p50_us']:.0f} us, p99 {p99:.0f} us", **target)
+
+    width = [max(len(str(r[i])) for r in rows + [("figure", "value", "baseline / ratio", "target", "")]) for i in range(5)]
+    header = ("figure", "value", "baseline / ratio", "target", "")
+    print("  ".join(str(h).ljust(w) for h, w in zip(header, width)))
+    for r in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, width)))
+
+
+if __name__ == "__main__":
+    main()
