@@ -199,7 +199,7 @@ struct RouteSetup {
                          {k_event_types.begin(), k_event_types.end()},
                          EventState::enabled,
                          {"SMN", "urn:smn:region-1:bench-project:t", "t"}};
-    (void)registry.create_event(spec, "00000000-0000-4000-8000-000000000000", {}, options);
+    (void)registry.create_event(spec, detail::new_uuid_v4_bytes(), {}, options);
     const std::vector<std::string> subscription = {"all-types"};
     for (const auto& name : names) (void)registry.set_subscriptions(name, subscription, options);
   }
@@ -214,10 +214,11 @@ void BM_route(benchmark::State& state) {
   std::size_t i = 0;
   for (auto _ : state) {
     const std::string_view secret = s.names[s.order[i++ & (s.order.size() - 1)]];
-    s.registry.for_each_route(secret, static_cast<EventType>(i % 5), [&](const Event& event) {
-      benchmark::DoNotOptimize(&event);
-      handler();
-    });
+    s.registry.for_each_route(secret, static_cast<EventType>(i % 5),
+                              [&](const registry::EventRow& event) {
+                                benchmark::DoNotOptimize(&event);
+                                handler();
+                              });
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -238,8 +239,8 @@ void BM_route_miss(benchmark::State& state) {
   std::size_t i = 0;
   for (auto _ : state) {
     const std::string_view secret = missing[s.order[i++ & (s.order.size() - 1)]];
-    benchmark::DoNotOptimize(
-        s.registry.for_each_route(secret, EventType::secret_rotated, [](const Event&) {}));
+    benchmark::DoNotOptimize(s.registry.for_each_route(secret, EventType::secret_rotated,
+                                                       [](const registry::EventRow&) {}));
   }
   state.SetItemsProcessed(state.iterations());
 }

@@ -62,13 +62,15 @@ def main():
             row(f"Engine::trigger {name[len('BM_trigger/'):]}", f"{t:.0f} ns", **extra)
         elif name.startswith(("BM_trigger_miss/", "BM_trigger_smn/")):
             row(f"Engine::{name[3:]}", f"{ns(bench):.0f} ns")
-    one = results.get("BM_trigger_threads/real_time/threads:1")
-    two = results.get("BM_trigger_threads/real_time/threads:2")
-    if one and two:
-        scale = two["items_per_second"] / one["items_per_second"]
-        row("trigger, 1 thread + writer", f"{one['items_per_second'] / 1e6:.2f} M/s")
-        row("trigger, 2 threads + writer", f"{two['items_per_second'] / 1e6:.2f} M/s", f"{scale:.2f}x of 1 thread",
-            ">= 1.6x", scale >= 1.6)
+    for records in (1, 0):
+        one = results.get(f"BM_trigger_threads/records:{records}/real_time/threads:1")
+        two = results.get(f"BM_trigger_threads/records:{records}/real_time/threads:2")
+        if one and two:
+            scale = two["items_per_second"] / one["items_per_second"]
+            label = "with records" if records else "records off"
+            row(f"trigger {label}, 1 thread + writer", f"{one['items_per_second'] / 1e6:.2f} M/s")
+            row(f"trigger {label}, 2 threads + writer", f"{two['items_per_second'] / 1e6:.2f} M/s",
+                f"{scale:.2f}x of 1 thread", ">= 1.6x", scale >= 1.6)
 
     for name, bench in results.items():
         if name.startswith(("BM_create", "BM_update", "BM_subscribe", "BM_show", "BM_list")):

@@ -72,10 +72,10 @@ const Options& Engine::options() const noexcept { return impl_->options; }
 Result<Event> Engine::create_event(std::string_view project_id, const EventSpec& spec) {
   if (auto r = validate::project_id(project_id); !r) return r.error();
   if (auto r = validate::event_spec(spec); !r) return r.error();
-  auto event_id = detail::new_uuid_v4();
+  const auto event_id = detail::new_uuid_v4_bytes();
   std::unique_lock lock(impl_->mutex);
   return impl_->project(project_id)
-      .create_event(spec, std::move(event_id), impl_->clock->now(), impl_->options);
+      .create_event(spec, event_id, impl_->clock->now(), impl_->options);
 }
 
 Result<Event> Engine::show_event(std::string_view project_id, std::string_view name) const {
@@ -83,9 +83,9 @@ Result<Event> Engine::show_event(std::string_view project_id, std::string_view n
   if (auto r = validate::event_name(name); !r) return r.error();
   std::shared_lock lock(impl_->mutex);
   const auto* project = impl_->find_project(project_id);
-  const Event* event = project != nullptr ? project->find_event(name) : nullptr;
-  if (event == nullptr) return event_not_found(name);
-  return *event;
+  const registry::EventRow* row = project != nullptr ? project->find_row(name) : nullptr;
+  if (row == nullptr) return event_not_found(name);
+  return row->to_event();
 }
 
 Result<Page<Event>> Engine::list_events(std::string_view project_id, const PageQuery& query) const {
@@ -191,11 +191,12 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
   {
     std::shared_lock lock(impl_->mutex);
     if (const auto* project = impl_->find_project(project_id)) {
-      project->for_each_route(event.secret_name, event.type, [&](const Event& matched) {
-        notifications.push_back(
-            std::make_shared<Notification>(Notification{.event_name = matched.name,
-                                                        .event_id = matched.event_id,
-                                                        .target = matched.notification}));
+      project->for_each_route(event.secret_name, event.type, [&](const registry::EventRow& row) {
+        notifications.push_back(std::make_shared<Notification>(
+            Notification{.event_name = row.name(),
+                         .event_id = row.event_id(),
+                         .target = {std::string(row.target_type()), std::string(row.target_id()),
+                                    std::string(row.target_name())}}));
       });
     }
   }

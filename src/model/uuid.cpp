@@ -17,28 +17,33 @@ std::mt19937_64 seeded_generator() {
 
 }  // namespace
 
-std::string new_uuid_v4() {
+Uuid new_uuid_v4_bytes() {
   thread_local std::mt19937_64 generator = seeded_generator();
-  std::array<std::uint8_t, 16> bytes{};
+  Uuid uuid;
   const std::uint64_t high = generator();
   const std::uint64_t low = generator();
   for (int i = 0; i < 8; ++i) {
-    bytes[i] = static_cast<std::uint8_t>(high >> (56 - 8 * i));
-    bytes[8 + i] = static_cast<std::uint8_t>(low >> (56 - 8 * i));
+    uuid.bytes[i] = static_cast<std::uint8_t>(high >> (56 - 8 * i));
+    uuid.bytes[8 + i] = static_cast<std::uint8_t>(low >> (56 - 8 * i));
   }
-  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
-  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  uuid.bytes[6] = static_cast<std::uint8_t>((uuid.bytes[6] & 0x0f) | 0x40);  // version 4
+  uuid.bytes[8] = static_cast<std::uint8_t>((uuid.bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return uuid;
+}
 
+std::string to_string(const Uuid& uuid) {
   constexpr std::string_view k_hex = "0123456789abcdef";
-  std::string text;
-  text.reserve(36);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text.push_back('-');
-    text.push_back(k_hex[bytes[i] >> 4]);
-    text.push_back(k_hex[bytes[i] & 0x0f]);
+  std::string text(36, '-');
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < uuid.bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++at;  // the dash already there
+    text[at++] = k_hex[uuid.bytes[i] >> 4];
+    text[at++] = k_hex[uuid.bytes[i] & 0x0f];
   }
   return text;
 }
+
+std::string new_uuid_v4() { return to_string(new_uuid_v4_bytes()); }
 
 bool is_lower_case_uuid(std::string_view text) noexcept {
   if (text.size() != 36) return false;

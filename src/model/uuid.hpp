@@ -1,9 +1,24 @@
 // Random UUIDs (version 4), lower-case 8-4-4-4-12, for event ids and notification ids.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace herald::detail {
+
+/// A UUID's 16 bytes.
+struct Uuid {
+  std::array<std::uint8_t, 16> bytes{};
+  friend bool operator==(const Uuid&, const Uuid&) = default;
+};
+
+/// A new random UUID v4. Safe for concurrent use (a generator per thread).
+[[nodiscard]] Uuid new_uuid_v4_bytes();
+
+/// Lower-case 8-4-4-4-12 text of `uuid`.
+[[nodiscard]] std::string to_string(const Uuid& uuid);
 
 /// A new random UUID v4. Safe for concurrent use: each thread draws from its own generator,
 /// seeded from std::random_device.

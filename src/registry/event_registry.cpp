@@ -28,13 +28,61 @@ auto page_of(Iterator first, Iterator last, const PageQuery& query, ToItem to_it
 
 }  // namespace
 
-namespace {
-std::uint8_t mask_of(const std::vector<EventType>& types) {
-  std::uint8_t mask = 0;
-  for (const auto type : types) mask |= type_bit(type);
-  return mask;
+EventRow::EventRow(const EventSpec& spec, const detail::Uuid& id, TimePoint now)
+    : name_(spec.name),
+      id_(id),
+      create_time_(now),
+      update_time_(now),
+      enabled_(spec.state == EventState::enabled) {
+  set_types(spec.event_types);
+  set_target(spec.notification);
 }
-}  // namespace
+
+void EventRow::set_types(const std::vector<EventType>& types) {
+  // Validation allows at most one of each type, so five fit.
+  type_count_ = 0;
+  type_mask_ = 0;
+  for (const auto type : types) {
+    if (type_count_ == types_.size()) break;
+    types_[type_count_++] = type;
+    type_mask_ |= type_bit(type);
+  }
+}
+
+void EventRow::set_target(const NotificationTarget& target) {
+  // Validation bounds the three at 64, 256 and 256 bytes: their ends fit 16 bits.
+  const std::array<std::string_view, 3> parts = {target.target_type, target.target_id,
+                                                 target.target_name};
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    total += parts[i].size();
+    ends_[i] = static_cast<std::uint16_t>(total);
+  }
+  target_ = std::make_unique_for_overwrite<char[]>(std::max<std::size_t>(total, 1));
+  std::size_t at = 0;
+  for (const auto part : parts) {
+    std::memcpy(target_.get() + at, part.data(), part.size());
+    at += part.size();
+  }
+}
+
+Event EventRow::to_event() const {
+  return Event{.name = name_,
+               .event_id = event_id(),
+               .event_types = {types_.begin(), types_.begin() + type_count_},
+               .state = enabled_ ? EventState::enabled : EventState::disabled,
+               .create_time = create_time_,
+               .update_time = update_time_,
+               .notification = {std::string(target_type()), std::string(target_id()),
+                                std::string(target_name())}};
+}
+
+void EventRow::apply(const EventPatch& patch, TimePoint now) {
+  if (patch.state) enabled_ = *patch.state == EventState::enabled;
+  if (patch.event_types) set_types(*patch.event_types);
+  if (patch.notification) set_target(*patch.notification);
+  update_time_ = now;
+}
 
 const EventRow* ProjectRegistry::find_row(std::string_view name) const {
   const auto& index = events_.get<by_name>();
@@ -42,14 +90,9 @@ const EventRow* ProjectRegistry::find_row(std::string_view name) const {
   return it == index.end() ? nullptr : &*it;
 }
 
-const Event* ProjectRegistry::find_event(std::string_view name) const {
-  const EventRow* row = find_row(name);
-  return row == nullptr ? nullptr : &row->event;
-}
-
-Result<Event> ProjectRegistry::create_event(const EventSpec& spec, std::string event_id,
+Result<Event> ProjectRegistry::create_event(const EventSpec& spec, const detail::Uuid& event_id,
                                             TimePoint now, const Options& options) {
-  if (find_event(spec.name) != nullptr) {
+  if (find_row(spec.name) != nullptr) {
     return Error{ErrorCode::already_exists,
                  fmt::format("name: an event named {} already exists", spec.name)};
   }
@@ -57,17 +100,9 @@ Result<Event> ProjectRegistry::create_event(const EventSpec& spec, std::string e
     return Error{ErrorCode::quota_exceeded, fmt::format("a project may hold at most {} events",
                                                         options.max_events_per_project)};
   }
-  Event event{.name = spec.name,
-              .event_id = std::move(event_id),
-              .event_types = spec.event_types,
-              .state = spec.state,
-              .create_time = now,
-              .update_time = now,
-              .notification = spec.notification};
-  const std::uint8_t mask = mask_of(event.event_types);
-  const auto [it, inserted] = events_.insert(EventRow{std::move(event), mask});
+  const auto [it, inserted] = events_.emplace(spec, event_id, now);
   if (!inserted) return Error{ErrorCode::internal, "event id collision"};
-  return it->event;
+  return it->to_event();
 }
 
 Result<Event> ProjectRegistry::update_event(std::string_view name, const EventPatch& patch,
@@ -76,18 +111,9 @@ Result<Event> ProjectRegistry::update_event(std::string_view name, const EventPa
   const auto it = index.find(name);
   if (it == index.end()) return not_found("event", name);
   // The name and id, the only indexed fields, do not change, so modify cannot fail. Route
-  // entries point at the row and read its state and mask at dispatch: nothing else to update.
-  index.modify(it, [&](EventRow& row) {
-    Event& event = row.event;
-    if (patch.state) event.state = *patch.state;
-    if (patch.event_types) {
-      event.event_types = *patch.event_types;
-      row.type_mask = mask_of(event.event_types);
-    }
-    if (patch.notification) event.notification = *patch.notification;
-    event.update_time = now;
-  });
-  return it->event;
+  // entries point at the row and read its state and types at dispatch: nothing else to update.
+  index.modify(it, [&](EventRow& row) { row.apply(patch, now); });
+  return it->to_event();
 }
 
 Result<void> ProjectRegistry::delete_event(std::string_view name) {
@@ -107,7 +133,7 @@ Page<Event> ProjectRegistry::list_events(const PageQuery& query) const {
   const auto& index = events_.get<by_name>();
   const auto first = query.marker.empty() ? index.begin() : index.upper_bound(query.marker);
   return page_of(
-      first, index.end(), query, [](const EventRow& row) { return row.event; },
+      first, index.end(), query, [](const EventRow& row) { return row.to_event(); },
       [](const Event& event) { return event.name; });
 }
 
@@ -121,7 +147,7 @@ Result<Secret> ProjectRegistry::set_subscriptions(std::string_view secret,
                                                   std::span<const std::string> event_names,
                                                   const Options& options) {
   for (const auto& name : event_names) {
-    if (find_event(name) == nullptr) return not_found("event", name);
+    if (find_row(name) == nullptr) return not_found("event", name);
   }
   if (event_names.size() > options.max_events_per_secret) {
     return Error{
@@ -205,7 +231,7 @@ Result<Page<Secret>> ProjectRegistry::list_secrets(std::string_view event_name,
         },
         name_of);
   }
-  if (find_event(event_name) == nullptr) return not_found("event", event_name);
+  if (find_row(event_name) == nullptr) return not_found("event", event_name);
   const auto& index = subscriptions_.get<by_event>();
   const auto first =
       query.marker.empty()

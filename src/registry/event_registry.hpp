@@ -13,6 +13,7 @@
 #include <boost/multi_index/ordered_index.hpp>
 #include <boost/multi_index_container.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <span>
@@ -25,6 +26,7 @@
 #include "herald/options.hpp"
 #include "herald/page.hpp"
 #include "herald/secret.hpp"
+#include "model/uuid.hpp"
 
 namespace herald::registry {
 
@@ -42,29 +44,72 @@ struct string_hash {
   }
 };
 
-/// An event as the registry keeps it: the value, and its types as a bit mask for dispatch.
-struct EventRow {
-  Event event;
-  std::uint8_t type_mask = 0;  ///< bit t set: the event lists EventType t
-};
-
 [[nodiscard]] constexpr std::uint8_t type_bit(EventType type) noexcept {
   return static_cast<std::uint8_t>(1U << static_cast<unsigned>(type));
 }
 
+/// An event as the registry keeps it, packed to stay small at scale (docs/registry.md,
+/// "Internal structure"): the id as 16 bytes, the types as a count and a bit mask, the three
+/// target strings in one allocation. `to_event()` makes the public value.
+class EventRow {
+ public:
+  EventRow(const EventSpec& spec, const detail::Uuid& id, TimePoint now);
+
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] const detail::Uuid& id() const noexcept { return id_; }
+  [[nodiscard]] std::string event_id() const { return detail::to_string(id_); }
+  [[nodiscard]] bool enabled() const noexcept { return enabled_; }
+  /// Whether a lifecycle event of `type` makes this event fire (enabled, and lists the type).
+  [[nodiscard]] bool fires_for(EventType type) const noexcept {
+    return enabled_ && (type_mask_ & type_bit(type)) != 0;
+  }
+  [[nodiscard]] std::string_view target_type() const noexcept { return part(0); }
+  [[nodiscard]] std::string_view target_id() const noexcept { return part(1); }
+  [[nodiscard]] std::string_view target_name() const noexcept { return part(2); }
+
+  [[nodiscard]] Event to_event() const;
+  /// Applies the fields `patch` sets; update_time becomes `now`.
+  void apply(const EventPatch& patch, TimePoint now);
+
+ private:
+  void set_types(const std::vector<EventType>& types);
+  void set_target(const NotificationTarget& target);
+  [[nodiscard]] std::string_view part(std::size_t i) const noexcept {
+    const std::uint16_t begin = i == 0 ? 0 : ends_[i - 1];
+    return {target_.get() + begin, static_cast<std::size_t>(ends_[i] - begin)};
+  }
+
+  std::string name_;
+  detail::Uuid id_;
+  TimePoint create_time_;
+  TimePoint update_time_;
+  std::unique_ptr<char[]> target_;  // target_type, target_id, target_name, back to back
+  std::array<std::uint16_t, 3> ends_{};
+  std::array<EventType, k_event_type_count> types_{};  // in the order given
+  std::uint8_t type_count_ = 0;
+  std::uint8_t type_mask_ = 0;
+  bool enabled_ = true;
+};
+
 struct row_name {
   using result_type = std::string;
-  const std::string& operator()(const EventRow& row) const noexcept { return row.event.name; }
+  const std::string& operator()(const EventRow& row) const noexcept { return row.name(); }
 };
 struct row_id {
-  using result_type = std::string;
-  const std::string& operator()(const EventRow& row) const noexcept { return row.event.event_id; }
+  using result_type = detail::Uuid;
+  const detail::Uuid& operator()(const EventRow& row) const noexcept { return row.id(); }
+};
+struct uuid_hash {
+  std::size_t operator()(const detail::Uuid& uuid) const noexcept {
+    std::uint64_t word = 0;
+    std::memcpy(&word, uuid.bytes.data(), sizeof word);  // random bytes hash themselves
+    return static_cast<std::size_t>(word);
+  }
 };
 
 using EventSet = bmi::multi_index_container<
-    EventRow,
-    bmi::indexed_by<bmi::ordered_unique<bmi::tag<by_name>, row_name, std::less<>>,
-                    bmi::hashed_unique<bmi::tag<by_id>, row_id, string_hash, std::equal_to<>>>>;
+    EventRow, bmi::indexed_by<bmi::ordered_unique<bmi::tag<by_name>, row_name, std::less<>>,
+                              bmi::hashed_unique<bmi::tag<by_id>, row_id, uuid_hash>>>;
 
 /// One row per (event, secret) subscription.
 struct Subscription {
@@ -103,18 +148,17 @@ using RouteIndex = boost::unordered_flat_map<std::string, RouteEntry, route_hash
 
 class ProjectRegistry {
  public:
-  /// Calls `visit(const Event&)` for each enabled event that `secret` subscribes to and that
+  /// Calls `visit(const EventRow&)` for each enabled event that `secret` subscribes to and that
   /// lists `type`, in subscription order; answers how many. The references stay valid until the
   /// next write to this registry. Cost: one probe, then one test per subscribed event.
   template <typename Visit>
   std::size_t for_each_route(std::string_view secret, EventType type, Visit&& visit) const {
     const auto it = routes_.find(secret);
     if (it == routes_.end()) return 0;
-    const std::uint8_t bit = type_bit(type);
     std::size_t matched = 0;
     const auto offer = [&](const EventRow* row) {
-      if ((row->type_mask & bit) != 0 && row->event.state == EventState::enabled) {
-        visit(row->event);
+      if (row->fires_for(type)) {
+        visit(*row);
         ++matched;
       }
     };
@@ -130,11 +174,10 @@ class ProjectRegistry {
   /// Forgets `secret`: its subscriptions and routes. Answers whether it was known.
   bool forget_secret(std::string_view secret);
 
-  [[nodiscard]] const Event* find_event(std::string_view name) const;
   [[nodiscard]] const EventRow* find_row(std::string_view name) const;
 
   /// Errors: already_exists, quota_exceeded.
-  Result<Event> create_event(const EventSpec& spec, std::string event_id, TimePoint now,
+  Result<Event> create_event(const EventSpec& spec, const detail::Uuid& event_id, TimePoint now,
                              const Options& options);
   /// Errors: not_found.
   Result<Event> update_event(std::string_view name, const EventPatch& patch, TimePoint now);
