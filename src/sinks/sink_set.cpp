@@ -2,6 +2,7 @@
 #include "sinks/sink_set.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/signals2/signal.hpp>
 #include <map>
@@ -13,13 +14,30 @@
 namespace herald {
 namespace detail {
 
+namespace {
+
+// Threads are spread over a few stripes (chosen once per thread), so that calls from different
+// threads count themselves in different cache lines.
+constexpr std::size_t k_stripes = 8;
+std::size_t my_stripe() {
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t stripe = next.fetch_add(1, std::memory_order_relaxed) % k_stripes;
+  return stripe;
+}
+
+struct alignas(64) InFlight {
+  std::atomic<int> count{0};
+};
+
+}  // namespace
+
 struct SinkSlot {
   SinkSlot(SinkFunction f, std::uint64_t g) : function(std::move(f)), generation(g) {}
 
   const SinkFunction function;
   const std::uint64_t generation;  // connected at this generation
   std::atomic<bool> connected{true};
-  std::atomic<int> in_flight{0};
+  std::array<InFlight, k_stripes> in_flight;  // calls under way, per stripe of threads
   std::mutex connection_mutex;
   boost::signals2::connection connection;  // guarded by connection_mutex
 };
@@ -39,10 +57,11 @@ std::optional<SinkOutcome> call_guarded(SinkSlot& slot, const Notification& noti
                                         std::uint64_t generation) {
   if (slot.generation > generation) return std::nullopt;
   // Dekker-style with disconnect(): increment, then look; disconnect stores, then counts.
-  slot.in_flight.fetch_add(1, std::memory_order_seq_cst);
+  std::atomic<int>& in_flight = slot.in_flight[my_stripe()].count;
+  in_flight.fetch_add(1, std::memory_order_seq_cst);
   const auto leave = [&] {
-    slot.in_flight.fetch_sub(1, std::memory_order_seq_cst);
-    slot.in_flight.notify_all();
+    in_flight.fetch_sub(1, std::memory_order_seq_cst);
+    in_flight.notify_all();
   };
   if (!slot.connected.load(std::memory_order_seq_cst)) {
     leave();
@@ -94,25 +113,66 @@ using Signal =
 }  // namespace
 
 struct SinkSet::Impl {
+  // Which SinkSet a thread's cached lookups belong to: never reused, unlike an address.
+  const std::uint64_t id = [] {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+  }();
   std::atomic<std::uint64_t> generation{0};
+  // Grows when a target type gets its first sink; signals are never removed before the set.
+  std::atomic<std::uint64_t> signals_version{0};
   mutable std::shared_mutex mutex;  // guards the map, never held while a sink runs
-  std::map<std::string, std::shared_ptr<Signal>, std::less<>> signals;
+  std::map<std::string, std::unique_ptr<Signal>, std::less<>> signals;
+
+  // The signal of `target_type`, or null. A per-thread cache answers without touching shared
+  // memory; it is refreshed when a target type was added since.
+  Signal* find(std::string_view target_type) const {
+    struct Cached {
+      std::uint64_t set_id = 0;
+      std::uint64_t version = 0;
+      std::string target_type;
+      Signal* signal = nullptr;
+    };
+    thread_local std::array<Cached, 4> cache;
+    thread_local std::size_t next_victim = 0;
+    const auto version = signals_version.load(std::memory_order_acquire);
+    for (const auto& entry : cache) {
+      if (entry.set_id == id && entry.version == version && entry.target_type == target_type) {
+        return entry.signal;
+      }
+    }
+    Signal* signal = nullptr;
+    {
+      std::shared_lock lock(mutex);
+      const auto it = signals.find(target_type);
+      if (it != signals.end()) signal = it->second.get();
+    }
+    cache[next_victim++ % cache.size()] = Cached{id, version, std::string(target_type), signal};
+    return signal;
+  }
 };
 
 SinkSet::SinkSet() : impl_(std::make_unique<Impl>()) {}
-SinkSet::~SinkSet() = default;
+
+SinkSet::~SinkSet() {
+  // Release every sink (and what it captures) now, as the Engine promises.
+  for (auto& [type, signal] : impl_->signals) signal->disconnect_all_slots();
+}
 
 std::uint64_t SinkSet::generation() const noexcept {
   return impl_->generation.load(std::memory_order_acquire);
 }
 
 Connection SinkSet::connect(std::string_view target_type, SinkFunction sink) {
-  std::shared_ptr<Signal> signal;
+  Signal* signal = nullptr;
   {
     std::unique_lock lock(impl_->mutex);
     auto& entry = impl_->signals[std::string(target_type)];
-    if (!entry) entry = std::make_shared<Signal>();
-    signal = entry;
+    if (!entry) {
+      entry = std::make_unique<Signal>();
+      impl_->signals_version.fetch_add(1, std::memory_order_release);
+    }
+    signal = entry.get();
   }
   // The new slot belongs to the next generation: dispatches already running have a lower one.
   const auto generation = impl_->generation.fetch_add(1, std::memory_order_acq_rel) + 1;
@@ -129,14 +189,9 @@ Connection SinkSet::connect(std::string_view target_type, SinkFunction sink) {
 }
 
 SinkVerdict SinkSet::deliver(const Notification& notification, std::uint64_t generation) const {
-  std::shared_ptr<Signal> signal;
-  {
-    std::shared_lock lock(impl_->mutex);
-    const auto it = impl_->signals.find(notification.target.target_type);
-    if (it != impl_->signals.end()) signal = it->second;
-  }
+  Signal* signal = impl_->find(notification.target.target_type);
   std::pair<std::size_t, SinkVerdict> combined{0, {}};
-  if (signal) combined = (*signal)(notification, generation);
+  if (signal != nullptr) combined = (*signal)(notification, generation);
   if (combined.first == 0) {
     return {NotificationStatus::invalid,
             "no sink serves target_type " + notification.target.target_type};
@@ -158,11 +213,16 @@ void Connection::disconnect() const {
   }
   // Wait for calls on other threads; calls of this sink further up this thread's stack (the
   // sink disconnecting itself) cannot finish before we return, so they are not waited for.
+  // This thread's own calls all count in its stripe.
   const auto own =
       static_cast<int>(std::count(detail::t_calling.begin(), detail::t_calling.end(), &slot));
-  for (int seen = slot.in_flight.load(std::memory_order_seq_cst); seen > own;
-       seen = slot.in_flight.load(std::memory_order_seq_cst)) {
-    slot.in_flight.wait(seen, std::memory_order_seq_cst);
+  for (std::size_t stripe = 0; stripe < slot.in_flight.size(); ++stripe) {
+    std::atomic<int>& in_flight = slot.in_flight[stripe].count;
+    const int mine = stripe == detail::my_stripe() ? own : 0;
+    for (int seen = in_flight.load(std::memory_order_seq_cst); seen > mine;
+         seen = in_flight.load(std::memory_order_seq_cst)) {
+      in_flight.wait(seen, std::memory_order_seq_cst);
+    }
   }
 }
 
