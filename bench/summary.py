@@ -12,7 +12,8 @@ def load(directory):
             if bench.get("run_type") == "aggregate":
                 # Repeated benchmarks report their median under the plain name.
                 if bench.get("aggregate_name") == "median":
-                    results[bench["run_name"]] = bench
+                    name = "/".join(p for p in bench["run_name"].split("/") if not p.startswith("repeats:"))
+                    results[name] = bench
                 continue
             results[bench["name"]] = bench
     return results
