@@ -7,6 +7,8 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "http_client.hpp"
@@ -364,6 +366,59 @@ TEST_F(server_e2e_test, the_cli_mirrors_the_api) {
   std::tie(status, output) = run_cli(url, "--help");
   EXPECT_EQ(status, 0);
   EXPECT_NE(output.find("secret subscribe"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace herald
+
+namespace herald {
+namespace {
+
+TEST(server_e2e_store_test, a_restarted_server_finds_its_events_in_the_store) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("herald-e2e-store-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto args = k_server_args;
+  args.insert(args.end(), {"--store", (dir / "herald.db").string()});
+  const Headers auth = {{"X-Auth-Token", k_token_a}};
+  std::string event_id;
+  {
+    testing::ServerProcess server(args);
+    http::Client client(http::parse_endpoint(server.url()).value());
+    const auto created = client.request(
+        "POST", "/v1/project-a/csms/events", auth,
+        R"({"name":"kept","event_types":["SECRET_ROTATED"],"state":"ENABLED",)"
+        R"("notification":{"target_type":"SMN","target_id":"urn:smn:region-1:project-a:t","target_name":"t"}})");
+    ASSERT_EQ(created->status, 200) << created->body;
+    event_id = std::string(json::parse(created->body).at("event").at("event_id").as_string());
+    ASSERT_EQ(
+        client
+            .request("PUT", "/v1/project-a/secrets/db", auth, R"({"event_subscriptions":["kept"]})")
+            ->status,
+        200);
+    EXPECT_EQ(server.stop(), 0);
+  }
+  testing::ServerProcess server(args);
+  http::Client client(http::parse_endpoint(server.url()).value());
+  const auto shown = client.request("GET", "/v1/project-a/csms/events/kept", auth);
+  ASSERT_EQ(shown->status, 200) << shown->body;
+  EXPECT_EQ(json::parse(shown->body).at("event").at("event_id").as_string(), event_id);
+  const auto secret = client.request("GET", "/v1/project-a/secrets/db", auth);
+  EXPECT_EQ(json::parse(secret->body).at("secret").at("event_subscriptions"), json::array{"kept"});
+  EXPECT_EQ(server.stop(), 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(server_e2e_store_test, a_store_that_is_not_a_database_stops_the_start_with_its_reason) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("herald-e2e-garbage-" + std::to_string(::getpid()) + ".db");
+  { std::ofstream(path) << "definitely not sqlite, but long enough to be read as a header......."; }
+  auto args = k_server_args;
+  args.insert(args.end(), {"--store", path.string()});
+  EXPECT_THROW(testing::ServerProcess server(args), std::runtime_error)
+      << "the server must exit instead of listening";
+  std::filesystem::remove(path);
 }
 
 }  // namespace

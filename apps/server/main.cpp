@@ -41,6 +41,9 @@ options:
   --idle-timeout-ms N      time a kept-alive connection may wait for its next request
                            (default 30000)
   --threads N              I/O threads (default 2)
+  --store PATH             keep events, subscriptions and expiry timers in the SQLite file PATH
+                           (created if missing), so that a restart finds them again; without it,
+                           everything lives in memory only
   --help                   this text
 
 SIGINT or SIGTERM stop the server: requests in flight finish, then it exits with status 0.
@@ -54,6 +57,7 @@ struct Config {
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{30'000};
   int threads = 2;
+  std::string store;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -99,6 +103,8 @@ Config parse_args(int argc, char** argv) {
       config.header_timeout = std::chrono::milliseconds(parse_number<long>(value, flag));
     } else if (flag == "--idle-timeout-ms") {
       config.idle_timeout = std::chrono::milliseconds(parse_number<long>(value, flag));
+    } else if (flag == "--store") {
+      config.store = std::string(value);
     } else if (flag == "--threads") {
       config.threads = std::max(1, parse_number<int>(value, flag));
     } else {
@@ -310,7 +316,20 @@ class Listener {
 int main(int argc, char** argv) {
   const Config config = parse_args(argc, argv);
 
-  herald::Engine engine;
+  std::unique_ptr<herald::Engine> engine_owner;
+  if (config.store.empty()) {
+    engine_owner = std::make_unique<herald::Engine>();
+  } else {
+    auto store = herald::open_sqlite_store(config.store);
+    auto opened = store ? herald::Engine::open(std::move(store).value())
+                        : herald::Result<std::unique_ptr<herald::Engine>>(store.error());
+    if (!opened) {
+      std::cerr << "herald-server: " << opened.error().message() << "\n";
+      return 1;
+    }
+    engine_owner = std::move(opened).value();
+  }
+  herald::Engine& engine = *engine_owner;
   auto topics = std::make_shared<herald::SmnTopics>(config.region);
   const herald::ScopedConnection smn = engine.connect_sink("SMN", herald::smn_sink(topics));
   const herald::RestRouter router(engine, *topics, config.tokens);

@@ -35,12 +35,24 @@
 
 namespace herald {
 
+class Store;
+
 class Engine {
  public:
   /// An engine with `options`, reading time from `clock` (the system clock by default).
   /// Requires: clock is not null.
   explicit Engine(Options options = {}, std::shared_ptr<Clock> clock = system_clock());
   ~Engine();
+
+  /// An engine whose configuration (events, subscriptions, expiry timers) lives in `store`:
+  /// what the store holds is restored now, and every change is written through before it is
+  /// answered; a change the store refuses is undone and answers the store's error (unavailable).
+  /// Timers that came due while no engine ran fire at the next run_due(). Quotas are not applied
+  /// to what was stored. Requires: store is not null.
+  /// Errors: unavailable, when the store cannot be read or holds something the contract forbids.
+  static Result<std::unique_ptr<Engine>> open(std::shared_ptr<Store> store, Options options = {},
+                                              std::shared_ptr<Clock> clock = system_clock());
+
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 

@@ -15,4 +15,5 @@
 #include "herald/secret.hpp"
 #include "herald/sink.hpp"
 #include "herald/smn.hpp"
+#include "herald/store.hpp"
 #include "herald/version.hpp"

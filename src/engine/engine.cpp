@@ -1,6 +1,7 @@
 // herald::Engine: validation first, then one lock around the project's registry. A trigger
 // reads its matches under the lock shared, and calls sinks and writes records without it.
 #include "herald/engine.hpp"
+#include "herald/store.hpp"
 
 #include <cassert>
 #include <map>
@@ -47,6 +48,13 @@ struct Engine::Impl {
   detail::ExpiryTimers timers;
   detail::SinkSet sinks;
   mutable detail::RecordLog records;
+  // Where changes are written through, when the engine was opened on a store. Called under the
+  // exclusive lock, after the change in memory succeeded; a refused write undoes that change.
+  std::shared_ptr<Store> store;
+
+  StoredTimer stored(const detail::ExpiryTimer& t) const {
+    return StoredTimer{t.project_id, t.secret_name, t.version_id, t.expire_time, t.secret_type};
+  }
 };
 
 namespace {
@@ -67,6 +75,44 @@ Engine::Engine(Options options, std::shared_ptr<Clock> clock)
 
 Engine::~Engine() = default;
 
+Result<std::unique_ptr<Engine>> Engine::open(std::shared_ptr<Store> store, Options options,
+                                             std::shared_ptr<Clock> clock) {
+  assert(store != nullptr);
+  auto snapshot = store->load();
+  if (!snapshot) return std::move(snapshot).error();
+  auto engine = std::make_unique<Engine>(options, std::move(clock));
+  Impl& impl = *engine->impl_;
+  const auto damaged = [](const std::string& what) {
+    return Error{ErrorCode::unavailable, "store: " + what};
+  };
+  for (const auto& stored : snapshot->events) {
+    if (auto r = validate::project_id(stored.project_id); !r) return damaged(r.error().message());
+    if (auto r = impl.project(stored.project_id).restore_event(stored.event); !r) {
+      return damaged(r.error().message());
+    }
+  }
+  // Quotas are not applied to what was stored: a lowered quota must not lose configuration.
+  Options unlimited = options;
+  unlimited.max_events_per_secret = SIZE_MAX;
+  for (const auto& secret : snapshot->secrets) {
+    if (auto r = validate::project_id(secret.project_id); !r) return damaged(r.error().message());
+    if (auto r = validate::secret_name(secret.secret_name); !r) return damaged(r.error().message());
+    auto set = impl.project(secret.project_id)
+                   .set_subscriptions(secret.secret_name, secret.event_subscriptions, unlimited);
+    if (!set) return damaged("secret " + secret.secret_name + ": " + set.error().message());
+  }
+  for (const auto& timer : snapshot->timers) {
+    if (auto r = validate::secret_name(timer.secret_name); !r) return damaged(r.error().message());
+    if (auto r = validate::version_id(timer.version_id); !r) return damaged(r.error().message());
+    impl.project(timer.project_id).ensure_secret(timer.secret_name);
+    // A timer that came due while the process was down fires at the next run_due().
+    impl.timers.arm(detail::ExpiryTimer{timer.project_id, timer.secret_name, timer.version_id,
+                                        timer.expire_time, timer.secret_type});
+  }
+  impl.store = std::move(store);
+  return engine;
+}
+
 const Options& Engine::options() const noexcept { return impl_->options; }
 
 Result<Event> Engine::create_event(std::string_view project_id, const EventSpec& spec) {
@@ -74,8 +120,15 @@ Result<Event> Engine::create_event(std::string_view project_id, const EventSpec&
   if (auto r = validate::event_spec(spec); !r) return r.error();
   const auto event_id = detail::new_uuid_v4_bytes();
   std::unique_lock lock(impl_->mutex);
-  return impl_->project(project_id)
-      .create_event(spec, event_id, impl_->clock->now(), impl_->options);
+  auto& project = impl_->project(project_id);
+  auto created = project.create_event(spec, event_id, impl_->clock->now(), impl_->options);
+  if (created && impl_->store) {
+    if (auto r = impl_->store->put_event(project_id, *created); !r) {
+      (void)project.delete_event(spec.name);  // new: nothing subscribes to it yet
+      return r.error();
+    }
+  }
+  return created;
 }
 
 Result<Event> Engine::show_event(std::string_view project_id, std::string_view name) const {
@@ -103,8 +156,17 @@ Result<Event> Engine::update_event(std::string_view project_id, std::string_view
   if (auto r = validate::event_patch(patch); !r) return r.error();
   std::unique_lock lock(impl_->mutex);
   auto* project = impl_->find_project(project_id);
-  if (project == nullptr) return event_not_found(name);
-  return project->update_event(name, patch, impl_->clock->now());
+  const registry::EventRow* row = project != nullptr ? project->find_row(name) : nullptr;
+  if (row == nullptr) return event_not_found(name);
+  const Event old = row->to_event();
+  auto updated = project->update_event(name, patch, impl_->clock->now());
+  if (updated && impl_->store) {
+    if (auto r = impl_->store->put_event(project_id, *updated); !r) {
+      project->replace_event(old);
+      return r.error();
+    }
+  }
+  return updated;
 }
 
 Result<void> Engine::delete_event(std::string_view project_id, std::string_view name) {
@@ -112,8 +174,17 @@ Result<void> Engine::delete_event(std::string_view project_id, std::string_view 
   if (auto r = validate::event_name(name); !r) return r;
   std::unique_lock lock(impl_->mutex);
   auto* project = impl_->find_project(project_id);
-  if (project == nullptr) return event_not_found(name);
-  return project->delete_event(name);
+  const registry::EventRow* row = project != nullptr ? project->find_row(name) : nullptr;
+  if (row == nullptr) return event_not_found(name);
+  const Event old = row->to_event();
+  auto deleted = project->delete_event(name);
+  if (deleted && impl_->store) {
+    if (auto r = impl_->store->delete_event(project_id, name); !r) {
+      (void)project->restore_event(old);
+      return r;
+    }
+  }
+  return deleted;
 }
 
 Result<Secret> Engine::set_subscriptions(std::string_view project_id, std::string_view secret_name,
@@ -129,7 +200,22 @@ Result<Secret> Engine::set_subscriptions(std::string_view project_id, std::strin
     if (!event_names.empty()) return event_not_found(event_names.front());
     project = &impl_->project(project_id);
   }
-  return project->set_subscriptions(secret_name, event_names, impl_->options);
+  std::optional<std::vector<std::string>> old;
+  if (const auto* current = project->find_secret(secret_name)) old = *current;
+  auto set = project->set_subscriptions(secret_name, event_names, impl_->options);
+  if (set && impl_->store) {
+    if (auto r = impl_->store->put_secret(project_id, secret_name, event_names); !r) {
+      if (old) {
+        Options unlimited = impl_->options;
+        unlimited.max_events_per_secret = SIZE_MAX;
+        (void)project->set_subscriptions(secret_name, *old, unlimited);
+      } else {
+        project->forget_secret(secret_name);
+      }
+      return r.error();
+    }
+  }
+  return set;
 }
 
 Result<Secret> Engine::show_secret(std::string_view project_id,
@@ -229,8 +315,14 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
 
   if (event.type == EventType::secret_deleted) {
     std::unique_lock lock(impl_->mutex);
-    if (auto* project = impl_->find_project(project_id)) project->forget_secret(event.secret_name);
-    impl_->timers.drop_secret(project_id, event.secret_name);
+    // With a store, the secret is forgotten only once the store has forgotten it too (else it
+    // stays known in both, and a later SECRET_DELETED forgets it).
+    const bool stored = !impl_->store || impl_->store->delete_secret(project_id, event.secret_name);
+    if (stored) {
+      if (auto* project = impl_->find_project(project_id))
+        project->forget_secret(event.secret_name);
+      impl_->timers.drop_secret(project_id, event.secret_name);
+    }
   }
   return report;
 }
@@ -248,16 +340,37 @@ Result<VersionExpiry> Engine::set_version_expiry(std::string_view project_id,
   }
   VersionExpiry answer{std::string(secret_name), std::string(version_id), expire_time};
   std::unique_lock lock(impl_->mutex);
+  std::optional<detail::ExpiryTimer> old;
+  if (const auto* armed = impl_->timers.find(project_id, secret_name, version_id)) old = *armed;
   if (!expire_time) {
+    if (old && impl_->store) {
+      if (auto r = impl_->store->delete_timer(project_id, secret_name, version_id); !r) {
+        return r.error();
+      }
+    }
     impl_->timers.cancel(project_id, secret_name, version_id);
     return answer;
   }
   if (*expire_time <= impl_->clock->now()) {
     return Error{ErrorCode::invalid_argument, "expire_time: must lie in the future"};
   }
-  impl_->project(project_id).ensure_secret(secret_name);
-  impl_->timers.arm(detail::ExpiryTimer{std::string(project_id), answer.secret_name,
-                                        answer.version_id, *expire_time, secret_type});
+  auto& project = impl_->project(project_id);
+  const bool newly_known = project.find_secret(secret_name) == nullptr;
+  const detail::ExpiryTimer timer{std::string(project_id), answer.secret_name, answer.version_id,
+                                  *expire_time, secret_type};
+  if (impl_->store) {
+    // The secret first (it becomes known), then its timer; nothing in memory changes until both
+    // are stored.
+    if (newly_known) {
+      if (auto r = impl_->store->put_secret(project_id, secret_name, {}); !r) return r.error();
+    }
+    if (auto r = impl_->store->put_timer(impl_->stored(timer)); !r) {
+      if (newly_known) (void)impl_->store->delete_secret(project_id, secret_name);
+      return r.error();
+    }
+  }
+  project.ensure_secret(secret_name);
+  impl_->timers.arm(timer);
   return answer;
 }
 
@@ -280,6 +393,17 @@ std::size_t Engine::run_due() {
   {
     std::unique_lock lock(impl_->mutex);
     due = impl_->timers.take_due(impl_->clock->now());
+    if (impl_->store) {
+      // A timer fires once its removal is stored; one the store kept is armed again and tried
+      // at the next run.
+      std::erase_if(due, [&](const detail::ExpiryTimer& timer) {
+        if (impl_->store->delete_timer(timer.project_id, timer.secret_name, timer.version_id)) {
+          return false;
+        }
+        impl_->timers.arm(timer);
+        return true;
+      });
+    }
   }
   for (const auto& timer : due) {
     // The names were validated when the timer was armed; trigger cannot refuse them.

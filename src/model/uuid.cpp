@@ -45,6 +45,28 @@ std::string to_string(const Uuid& uuid) {
 
 std::string new_uuid_v4() { return to_string(new_uuid_v4_bytes()); }
 
+std::optional<Uuid> parse_uuid(std::string_view text) noexcept {
+  if (text.size() != 36) return std::nullopt;
+  const auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  Uuid uuid;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < uuid.bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) {
+      if (text[at++] != '-') return std::nullopt;
+    }
+    const int high = nibble(text[at++]);
+    const int low = nibble(text[at++]);
+    if (high < 0 || low < 0) return std::nullopt;
+    uuid.bytes[i] = static_cast<std::uint8_t>(high * 16 + low);
+  }
+  return uuid;
+}
+
 bool is_lower_case_uuid(std::string_view text) noexcept {
   if (text.size() != 36) return false;
   for (std::size_t i = 0; i < text.size(); ++i) {

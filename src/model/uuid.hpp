@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,9 @@ struct Uuid {
 
 /// A new random UUID v4. Safe for concurrent use (a generator per thread).
 [[nodiscard]] Uuid new_uuid_v4_bytes();
+
+/// The UUID spelled `text` in the 8-4-4-4-12 form (either case), or nullopt.
+[[nodiscard]] std::optional<Uuid> parse_uuid(std::string_view text) noexcept;
 
 /// Lower-case 8-4-4-4-12 text of `uuid`.
 [[nodiscard]] std::string to_string(const Uuid& uuid);

@@ -77,6 +77,14 @@ Event EventRow::to_event() const {
                                 std::string(target_name())}};
 }
 
+void EventRow::assign(const Event& event) {
+  enabled_ = event.state == EventState::enabled;
+  set_types(event.event_types);
+  set_target(event.notification);
+  create_time_ = event.create_time;
+  update_time_ = event.update_time;
+}
+
 void EventRow::apply(const EventPatch& patch, TimePoint now) {
   if (patch.state) enabled_ = *patch.state == EventState::enabled;
   if (patch.event_types) set_types(*patch.event_types);
@@ -103,6 +111,28 @@ Result<Event> ProjectRegistry::create_event(const EventSpec& spec, const detail:
   const auto [it, inserted] = events_.emplace(spec, event_id, now);
   if (!inserted) return Error{ErrorCode::internal, "event id collision"};
   return it->to_event();
+}
+
+Result<void> ProjectRegistry::restore_event(const Event& event) {
+  const auto id = detail::parse_uuid(event.event_id);
+  if (!id) {
+    return Error{ErrorCode::unavailable,
+                 fmt::format("event {}: event_id {} is not a UUID", event.name, event.event_id)};
+  }
+  const EventSpec spec{event.name, event.event_types, event.state, event.notification};
+  const auto [it, inserted] = events_.emplace(spec, *id, event.create_time);
+  if (!inserted) {
+    return Error{ErrorCode::unavailable, fmt::format("event {}: name or id twice", event.name)};
+  }
+  events_.get<by_name>().modify(it, [&](EventRow& row) { row.assign(event); });
+  return {};
+}
+
+void ProjectRegistry::replace_event(const Event& old) {
+  auto& index = events_.get<by_name>();
+  if (const auto it = index.find(old.name); it != index.end()) {
+    index.modify(it, [&](EventRow& row) { row.assign(old); });
+  }
 }
 
 Result<Event> ProjectRegistry::update_event(std::string_view name, const EventPatch& patch,

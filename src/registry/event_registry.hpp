@@ -68,6 +68,8 @@ class EventRow {
   [[nodiscard]] std::string_view target_name() const noexcept { return part(2); }
 
   [[nodiscard]] Event to_event() const;
+  /// Takes every value of `event` but its name and id (used to undo an update).
+  void assign(const Event& event);
   /// Applies the fields `patch` sets; update_time becomes `now`.
   void apply(const EventPatch& patch, TimePoint now);
 
@@ -168,6 +170,12 @@ class ProjectRegistry {
     }
     return matched;
   }
+
+  /// Inserts `event` as it was stored (its id, times and all). Errors: unavailable when the id
+  /// is not a UUID or the name or id is taken (a damaged store).
+  Result<void> restore_event(const Event& event);
+  /// Undoes an update: the event takes the values of `old` again.
+  void replace_event(const Event& old);
 
   /// Makes `secret` known (with no subscriptions) if it is not.
   void ensure_secret(std::string_view secret);

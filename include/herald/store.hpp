@@ -1,0 +1,89 @@
+// herald::Store: where an Engine keeps its configuration so that a restart finds it again —
+// events, secrets' subscriptions and armed expiry timers. Two implementations: in memory (for
+// tests and for hosts that keep state elsewhere) and SQLite (the embedded default on disk).
+//
+// An Engine writes through to its store inside each change, before the change is visible; a
+// change the store refuses is undone and answered with the store's error, so memory and store
+// never disagree. (Records, the transactional outbox and asynchronous delivery are the next step
+// of durability: see docs/durability.md.)
+//
+// Thread-safety: implementations are safe for concurrent use; an Engine calls them under its
+// own write lock.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "herald/clock.hpp"
+#include "herald/error.hpp"
+#include "herald/event.hpp"
+#include "herald/secret.hpp"
+
+namespace herald {
+
+struct StoredEvent {
+  std::string project_id;
+  Event event;
+};
+
+struct StoredSecret {
+  std::string project_id;
+  std::string secret_name;
+  std::vector<std::string> event_subscriptions;  ///< in the order they were set
+};
+
+struct StoredTimer {
+  std::string project_id;
+  std::string secret_name;
+  std::string version_id;
+  TimePoint expire_time;
+  SecretType secret_type = SecretType::common;
+};
+
+/// Everything a store holds, as an Engine loads it at start.
+struct StoreSnapshot {
+  std::vector<StoredEvent> events;
+  std::vector<StoredSecret> secrets;
+  std::vector<StoredTimer> timers;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// Everything stored. Errors: unavailable (the store cannot be read, or holds a value that
+  /// breaks the contract; the message names it).
+  virtual Result<StoreSnapshot> load() = 0;
+
+  /// Creates or replaces the event `event.name` of the project.
+  virtual Result<void> put_event(std::string_view project_id, const Event& event) = 0;
+  virtual Result<void> delete_event(std::string_view project_id, std::string_view name) = 0;
+  /// Creates or replaces the secret's subscriptions (an empty list keeps the secret known).
+  virtual Result<void> put_secret(std::string_view project_id, std::string_view secret_name,
+                                  std::span<const std::string> event_subscriptions) = 0;
+  /// Forgets the secret: its subscriptions and its timers.
+  virtual Result<void> delete_secret(std::string_view project_id, std::string_view secret_name) = 0;
+  /// Creates or replaces the version's timer.
+  virtual Result<void> put_timer(const StoredTimer& timer) = 0;
+  virtual Result<void> delete_timer(std::string_view project_id, std::string_view secret_name,
+                                    std::string_view version_id) = 0;
+};
+
+/// A store in memory: what it holds lives as long as the returned object.
+[[nodiscard]] std::shared_ptr<Store> memory_store();
+
+/// Opens (creating if missing) the SQLite database at `path`: WAL mode, prepared statements, a
+/// schema version in `PRAGMA user_version`, migrated forward when older.
+/// Errors (the file is left untouched in each): unavailable when the file cannot be opened, is
+/// not a SQLite database, is damaged (`PRAGMA quick_check` fails), is another program's database,
+/// or was written by a newer herald (its schema version is above the one this herald reads).
+[[nodiscard]] Result<std::shared_ptr<Store>> open_sqlite_store(const std::filesystem::path& path);
+
+/// The schema version this herald writes and reads up to.
+inline constexpr int k_store_schema_version = 1;
+
+}  // namespace herald

@@ -1,0 +1,363 @@
+// The SQLite Store: WAL mode, prepared statements, schema version in PRAGMA user_version.
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <mutex>
+
+#include "herald/store.hpp"
+#include "validate/validate.hpp"
+
+namespace herald {
+namespace {
+
+// The schema, one script per version: opening an older file runs the scripts after its version.
+constexpr std::string_view k_migrations[] = {
+    // 1: events, secrets and their ordered subscriptions, expiry timers.
+    R"sql(
+CREATE TABLE events (
+  project_id TEXT NOT NULL, name TEXT NOT NULL, event_id TEXT NOT NULL,
+  event_types TEXT NOT NULL, state TEXT NOT NULL,
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  target_type TEXT NOT NULL, target_id TEXT NOT NULL, target_name TEXT NOT NULL,
+  PRIMARY KEY (project_id, name)) WITHOUT ROWID;
+CREATE TABLE secrets (
+  project_id TEXT NOT NULL, secret_name TEXT NOT NULL,
+  PRIMARY KEY (project_id, secret_name)) WITHOUT ROWID;
+CREATE TABLE subscriptions (
+  project_id TEXT NOT NULL, secret_name TEXT NOT NULL, position INTEGER NOT NULL,
+  event_name TEXT NOT NULL,
+  PRIMARY KEY (project_id, secret_name, position)) WITHOUT ROWID;
+CREATE TABLE expiry_timers (
+  project_id TEXT NOT NULL, secret_name TEXT NOT NULL, version_id TEXT NOT NULL,
+  expire_time INTEGER NOT NULL, secret_type TEXT NOT NULL,
+  PRIMARY KEY (project_id, secret_name, version_id)) WITHOUT ROWID;
+)sql",
+};
+static_assert(std::size(k_migrations) == k_store_schema_version);
+
+Error unavailable(std::string message) { return Error{ErrorCode::unavailable, std::move(message)}; }
+
+// A prepared statement, reset after each use.
+class Statement {
+ public:
+  Statement() = default;
+  Statement(sqlite3* db, std::string_view sql) {
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &statement_, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(statement_); }
+  Statement(Statement&& other) noexcept : statement_(std::exchange(other.statement_, nullptr)) {}
+  Statement& operator=(Statement&& other) noexcept {
+    std::swap(statement_, other.statement_);
+    return *this;
+  }
+
+  Statement& bind(int index, std::string_view text) {
+    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int index, std::int64_t value) {
+    sqlite3_bind_int64(statement_, index, value);
+    return *this;
+  }
+  /// SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(statement_); }
+  void reset() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+  [[nodiscard]] std::string text(int column) const {
+    const auto* data = sqlite3_column_text(statement_, column);
+    return data == nullptr
+               ? std::string()
+               : std::string(reinterpret_cast<const char*>(data),
+                             static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)));
+  }
+  [[nodiscard]] std::int64_t integer(int column) const {
+    return sqlite3_column_int64(statement_, column);
+  }
+
+ private:
+  sqlite3_stmt* statement_ = nullptr;
+};
+
+std::string join_types(const std::vector<EventType>& types) {
+  std::string out;
+  for (const auto type : types) {
+    if (!out.empty()) out.push_back(',');
+    out += to_string(type);
+  }
+  return out;
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {
+    put_event_ = Statement(db_, "INSERT OR REPLACE INTO events VALUES (?,?,?,?,?,?,?,?,?,?)");
+    delete_event_ = Statement(db_, "DELETE FROM events WHERE project_id = ? AND name = ?");
+    put_secret_ = Statement(db_, "INSERT OR IGNORE INTO secrets VALUES (?,?)");
+    clear_subscriptions_ =
+        Statement(db_, "DELETE FROM subscriptions WHERE project_id = ? AND secret_name = ?");
+    put_subscription_ = Statement(db_, "INSERT INTO subscriptions VALUES (?,?,?,?)");
+    delete_secret_ = Statement(db_, "DELETE FROM secrets WHERE project_id = ? AND secret_name = ?");
+    delete_timers_of_secret_ =
+        Statement(db_, "DELETE FROM expiry_timers WHERE project_id = ? AND secret_name = ?");
+    put_timer_ = Statement(db_, "INSERT OR REPLACE INTO expiry_timers VALUES (?,?,?,?,?)");
+    delete_timer_ = Statement(
+        db_,
+        "DELETE FROM expiry_timers WHERE project_id = ? AND secret_name = ? AND version_id = ?");
+    begin_ = Statement(db_, "BEGIN IMMEDIATE");
+    commit_ = Statement(db_, "COMMIT");
+    rollback_ = Statement(db_, "ROLLBACK");
+  }
+  // sqlite3_close_v2 defers the close until the statements (members, destroyed after this
+  // body) are finalized.
+  ~SqliteStore() override { sqlite3_close_v2(db_); }
+
+  Result<StoreSnapshot> load() override {
+    std::lock_guard lock(mutex_);
+    StoreSnapshot snapshot;
+    Statement events(db_, "SELECT * FROM events ORDER BY project_id, name");
+    while (events.step() == SQLITE_ROW) {
+      auto event = event_of(events);
+      if (!event) return std::move(event).error();
+      snapshot.events.push_back({events.text(0), std::move(event).value()});
+    }
+    Statement secrets(db_, "SELECT project_id, secret_name FROM secrets ORDER BY 1, 2");
+    Statement subscriptions(db_,
+                            "SELECT event_name FROM subscriptions WHERE project_id = ? AND "
+                            "secret_name = ? ORDER BY position");
+    while (secrets.step() == SQLITE_ROW) {
+      StoredSecret secret{secrets.text(0), secrets.text(1), {}};
+      subscriptions.bind(1, secret.project_id).bind(2, secret.secret_name);
+      while (subscriptions.step() == SQLITE_ROW) {
+        secret.event_subscriptions.push_back(subscriptions.text(0));
+      }
+      subscriptions.reset();
+      snapshot.secrets.push_back(std::move(secret));
+    }
+    Statement timers(db_, "SELECT * FROM expiry_timers ORDER BY 1, 2, 3");
+    while (timers.step() == SQLITE_ROW) {
+      const auto type = parse_secret_type(timers.text(4));
+      if (!type) return damaged("an expiry timer has an unknown secret_type");
+      snapshot.timers.push_back(StoredTimer{timers.text(0), timers.text(1), timers.text(2),
+                                            from_epoch_ms(timers.integer(3)), *type});
+    }
+    return snapshot;
+  }
+
+  Result<void> put_event(std::string_view project_id, const Event& e) override {
+    return transaction([&] {
+      return run(put_event_.bind(1, project_id)
+                     .bind(2, e.name)
+                     .bind(3, e.event_id)
+                     .bind(4, join_types(e.event_types))
+                     .bind(5, to_string(e.state))
+                     .bind(6, to_epoch_ms(e.create_time))
+                     .bind(7, to_epoch_ms(e.update_time))
+                     .bind(8, e.notification.target_type)
+                     .bind(9, e.notification.target_id)
+                     .bind(10, e.notification.target_name));
+    });
+  }
+  Result<void> delete_event(std::string_view project_id, std::string_view name) override {
+    return transaction([&] { return run(delete_event_.bind(1, project_id).bind(2, name)); });
+  }
+  Result<void> put_secret(std::string_view project_id, std::string_view secret_name,
+                          std::span<const std::string> names) override {
+    return transaction([&]() -> Result<void> {
+      if (auto r = run(put_secret_.bind(1, project_id).bind(2, secret_name)); !r) return r;
+      if (auto r = run(clear_subscriptions_.bind(1, project_id).bind(2, secret_name)); !r) return r;
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        if (auto r = run(put_subscription_.bind(1, project_id)
+                             .bind(2, secret_name)
+                             .bind(3, static_cast<std::int64_t>(i))
+                             .bind(4, names[i]));
+            !r) {
+          return r;
+        }
+      }
+      return {};
+    });
+  }
+  Result<void> delete_secret(std::string_view project_id, std::string_view secret_name) override {
+    return transaction([&]() -> Result<void> {
+      if (auto r = run(clear_subscriptions_.bind(1, project_id).bind(2, secret_name)); !r) return r;
+      if (auto r = run(delete_timers_of_secret_.bind(1, project_id).bind(2, secret_name)); !r)
+        return r;
+      return run(delete_secret_.bind(1, project_id).bind(2, secret_name));
+    });
+  }
+  Result<void> put_timer(const StoredTimer& t) override {
+    return transaction([&] {
+      return run(put_timer_.bind(1, t.project_id)
+                     .bind(2, t.secret_name)
+                     .bind(3, t.version_id)
+                     .bind(4, to_epoch_ms(t.expire_time))
+                     .bind(5, to_string(t.secret_type)));
+    });
+  }
+  Result<void> delete_timer(std::string_view project_id, std::string_view secret_name,
+                            std::string_view version_id) override {
+    return transaction([&] {
+      return run(delete_timer_.bind(1, project_id).bind(2, secret_name).bind(3, version_id));
+    });
+  }
+
+ private:
+  Error damaged(std::string_view what) const {
+    return unavailable(fmt::format("store {}: {}", path_, what));
+  }
+
+  // Runs a statement that returns no rows.
+  Result<void> run(Statement& statement) {
+    const int code = statement.step();
+    statement.reset();
+    if (code != SQLITE_DONE) {
+      return unavailable(fmt::format("store {}: write failed: {}", path_, sqlite3_errstr(code)));
+    }
+    return {};
+  }
+
+  template <typename Body>
+  Result<void> transaction(Body body) {
+    std::lock_guard lock(mutex_);
+    if (auto r = run(begin_); !r) return r;
+    auto result = body();
+    if (!result) {
+      (void)run(rollback_);
+      return result;
+    }
+    if (auto r = run(commit_); !r) {
+      (void)run(rollback_);
+      return r;
+    }
+    return {};
+  }
+
+  Result<Event> event_of(Statement& row) const {
+    Event event;
+    event.name = row.text(1);
+    event.event_id = row.text(2);
+    const std::string types = row.text(3);
+    for (std::string_view rest = types; !rest.empty();) {
+      const auto comma = rest.find(',');
+      const auto type = parse_event_type(rest.substr(0, comma));
+      if (!type) return damaged(fmt::format("event {} has an unknown event type", event.name));
+      event.event_types.push_back(*type);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    const auto state = parse_event_state(row.text(4));
+    if (!state) return damaged(fmt::format("event {} has an unknown state", event.name));
+    event.state = *state;
+    event.create_time = from_epoch_ms(row.integer(5));
+    event.update_time = from_epoch_ms(row.integer(6));
+    event.notification = {row.text(7), row.text(8), row.text(9)};
+    // Whatever the file says must meet the contract, as if it had come through the API.
+    EventSpec spec{event.name, event.event_types, event.state, event.notification};
+    if (auto r = validate::event_spec(spec); !r) {
+      return damaged(fmt::format("event {}: {}", event.name, r.error().message()));
+    }
+    return event;
+  }
+
+  sqlite3* db_;
+  const std::string path_;
+  std::mutex mutex_;
+  Statement put_event_, delete_event_, put_secret_, clear_subscriptions_, put_subscription_,
+      delete_secret_, delete_timers_of_secret_, put_timer_, delete_timer_, begin_, commit_,
+      rollback_;
+};
+
+// The integer answer of a one-row query, or the SQLite error.
+Result<std::int64_t> query_integer(sqlite3* db, const char* sql, const std::string& path) {
+  sqlite3_stmt* statement = nullptr;
+  int code = sqlite3_prepare_v2(db, sql, -1, &statement, nullptr);
+  std::int64_t value = 0;
+  if (code == SQLITE_OK) {
+    code = sqlite3_step(statement);
+    if (code == SQLITE_ROW) value = sqlite3_column_int64(statement, 0);
+  }
+  std::string message = sqlite3_errmsg(db);
+  sqlite3_finalize(statement);
+  if (code != SQLITE_ROW && code != SQLITE_OK && code != SQLITE_DONE) {
+    return unavailable(
+        fmt::format("store {}: not a herald database, or damaged ({})", path, message));
+  }
+  return value;
+}
+
+Result<void> exec(sqlite3* db, std::string_view sql, const std::string& path) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, std::string(sql).c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message != nullptr ? message : "unknown error";
+    sqlite3_free(message);
+    return unavailable(fmt::format("store {}: {}", path, text));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Store>> open_sqlite_store(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(name.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return unavailable(fmt::format("store {}: cannot open: {}", name, message));
+  }
+  const auto fail = [&](Error error) -> Result<std::shared_ptr<Store>> {
+    sqlite3_close_v2(db);
+    return error;
+  };
+  sqlite3_busy_timeout(db, 5000);
+
+  // Nothing is written before the file is known to be ours and not newer than us.
+  const auto version = query_integer(db, "PRAGMA user_version", name);
+  if (!version) return fail(version.error());
+  const auto tables = query_integer(db, "SELECT count(*) FROM sqlite_schema", name);
+  if (!tables) return fail(tables.error());
+  if (*version == 0 && *tables > 0) {
+    return fail(unavailable(fmt::format(
+        "store {}: another program's SQLite database (no herald schema version)", name)));
+  }
+  if (*version > k_store_schema_version) {
+    return fail(unavailable(fmt::format(
+        "store {}: written by a newer herald (schema version {}; this herald reads up to {})", name,
+        *version, k_store_schema_version)));
+  }
+  if (*tables > 0) {
+    sqlite3_stmt* check = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &check, nullptr);
+    const bool ok =
+        check != nullptr && sqlite3_step(check) == SQLITE_ROW &&
+        std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(check, 0))) == "ok";
+    sqlite3_finalize(check);
+    if (!ok)
+      return fail(unavailable(fmt::format("store {}: damaged (PRAGMA quick_check failed)", name)));
+  }
+
+  if (auto r = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", name); !r) {
+    return fail(r.error());
+  }
+  for (auto v = *version; v < k_store_schema_version; ++v) {
+    const auto script = fmt::format("BEGIN IMMEDIATE; {} PRAGMA user_version = {}; COMMIT;",
+                                    k_migrations[v], v + 1);
+    if (auto r = exec(db, script, name); !r) {
+      (void)exec(db, "ROLLBACK", name);
+      return fail(r.error());
+    }
+  }
+  try {
+    return std::shared_ptr<Store>(std::make_shared<SqliteStore>(db, name));
+  } catch (const std::exception& error) {
+    return fail(unavailable(fmt::format("store {}: {}", name, error.what())));
+  }
+}
+
+}  // namespace herald

@@ -1,0 +1,382 @@
+// Durable configuration: an Engine opened on a store finds its events, subscriptions and
+// expiry timers again after a restart; a store that cannot be trusted is refused with a clear
+// error and left untouched; a write the store refuses changes nothing.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "test_support.hpp"
+
+namespace herald {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::event_spec;
+using testing::k_other_project;
+using testing::k_project;
+using names = std::vector<std::string>;
+namespace fs = std::filesystem;
+
+// A fresh directory per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("herald-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  [[nodiscard]] fs::path file(std::string_view name) const { return path_ / name; }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+std::string contents(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void sql(const fs::path& path, const std::string& script) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int code = sqlite3_exec(db, script.c_str(), nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  ASSERT_EQ(code, SQLITE_OK) << message;
+}
+
+enum class Kind { memory, sqlite };
+
+class store_test : public ::testing::TestWithParam<Kind> {
+ protected:
+  std::shared_ptr<Store> store() {
+    if (GetParam() == Kind::memory) {
+      if (!memory_) memory_ = memory_store();
+      return memory_;
+    }
+    auto opened = open_sqlite_store(dir_.file("herald.db"));
+    EXPECT_TRUE(opened.ok()) << opened.error().message();
+    return opened.ok() ? std::move(opened).value() : memory_store();
+  }
+  std::unique_ptr<Engine> open_engine(Options options = {}) {
+    auto engine = Engine::open(store(), options, clock_);
+    EXPECT_TRUE(engine.ok()) << engine.error().message();
+    return std::move(engine).value();
+  }
+
+  TempDir dir_;
+  std::shared_ptr<Store> memory_;
+  std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
+};
+
+TEST_P(store_test, a_restart_finds_events_subscriptions_and_timers_again) {
+  Options options;
+  options.max_events_per_secret = 2;
+  Event kept, updated;
+  {
+    auto engine = open_engine(options);
+    kept = engine->create_event(k_project, testing::seed_event_spec()).value();
+    ASSERT_TRUE(engine->create_event(k_project, event_spec("second")).ok());
+    ASSERT_TRUE(engine->create_event(k_project, event_spec("gone")).ok());
+    ASSERT_TRUE(engine->create_event(k_other_project, event_spec("theirs")).ok());
+    clock_->advance(5s);
+    EventPatch patch;
+    patch.state = EventState::disabled;
+    patch.event_types = {EventType::secret_deleted, EventType::secret_rotated};
+    updated = engine->update_event(k_project, "second", patch).value();
+    ASSERT_TRUE(engine->delete_event(k_project, "gone").ok());
+    ASSERT_TRUE(
+        engine->set_subscriptions(k_project, "db.password", names{"second", "demo-event"}).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "cleared", names{}).ok());
+    ASSERT_TRUE(engine
+                    ->set_version_expiry(k_project, "db.password", "v1", clock_->now() + 1h,
+                                         SecretType::rds_fg)
+                    .ok());
+    ASSERT_TRUE(
+        engine->set_version_expiry(k_project, "only-expiry", "v9", clock_->now() + 2h).ok());
+  }
+
+  auto engine = open_engine(options);
+  EXPECT_EQ(engine->show_event(k_project, "demo-event").value(), kept) << "id and times too";
+  EXPECT_EQ(engine->show_event(k_project, "second").value(), updated);
+  EXPECT_ERROR(engine->show_event(k_project, "gone"), not_found, "gone");
+  EXPECT_TRUE(engine->show_event(k_other_project, "theirs").ok());
+  EXPECT_EQ(engine->show_secret(k_project, "db.password")->event_subscriptions,
+            (names{"second", "demo-event"}))
+      << "in the order set";
+  EXPECT_EQ(engine->show_secret(k_project, "cleared").value(), (Secret{"cleared", {}}));
+  EXPECT_EQ(engine->show_secret(k_project, "only-expiry").value(), (Secret{"only-expiry", {}}));
+  EXPECT_EQ(engine->show_version_expiry(k_project, "db.password", "v1")->expire_time,
+            clock_->now() + 1h);
+  EXPECT_ERROR(engine->delete_event(k_project, "second"), in_use, "1 secret")
+      << "the subscription index is rebuilt too";
+
+  // Routes work after a restart: the restored subscription dispatches.
+  std::vector<std::string> delivered;
+  const ScopedConnection sink = engine->connect_sink(
+      "SMN", callback_sink([&](const Notification& n) { delivered.push_back(n.event_name); }));
+  const auto report =
+      engine->trigger(k_project, {"db.password", EventType::secret_version_created});
+  EXPECT_EQ(report->notifications.size(), 1U);
+  EXPECT_EQ(delivered, names{"demo-event"});
+}
+
+TEST_P(store_test, a_timer_that_came_due_while_down_fires_at_the_next_run) {
+  {
+    auto engine = open_engine();
+    auto spec = event_spec("expiry");
+    spec.event_types = {EventType::secret_version_expired};
+    ASSERT_TRUE(engine->create_event(k_project, spec).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"expiry"}).ok());
+    ASSERT_TRUE(engine->set_version_expiry(k_project, "db", "v1", clock_->now() + 10s).ok());
+  }
+  clock_->advance(1h);  // nobody ran meanwhile
+  auto engine = open_engine();
+  int fired = 0;
+  const ScopedConnection sink =
+      engine->connect_sink("SMN", callback_sink([&](const Notification&) { ++fired; }));
+  EXPECT_EQ(engine->run_due(), 1U);
+  EXPECT_EQ(fired, 1);
+  auto again = open_engine();
+  EXPECT_EQ(again->run_due(), 0U) << "fired once: its removal was stored";
+}
+
+TEST_P(store_test, secret_deleted_forgets_the_secret_in_the_store_too) {
+  {
+    auto engine = open_engine();
+    ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
+    ASSERT_TRUE(engine->set_version_expiry(k_project, "db", "v1", clock_->now() + 1h).ok());
+    ASSERT_TRUE(engine->trigger(k_project, {"db", EventType::secret_deleted}).ok());
+  }
+  auto engine = open_engine();
+  EXPECT_ERROR(engine->show_secret(k_project, "db"), not_found, "db");
+  EXPECT_FALSE(engine->show_version_expiry(k_project, "db", "v1")->expire_time.has_value());
+  EXPECT_TRUE(engine->delete_event(k_project, "e").ok());
+}
+
+TEST_P(store_test, quotas_lowered_since_do_not_lose_stored_configuration) {
+  Options roomy;
+  roomy.max_events_per_secret = 3;
+  {
+    auto engine = open_engine(roomy);
+    for (auto name : {"a", "b", "c"})
+      ASSERT_TRUE(engine->create_event(k_project, event_spec(name)).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"a", "b", "c"}).ok());
+  }
+  auto engine = open_engine(Options{});  // default: one event per secret
+  EXPECT_EQ(engine->show_secret(k_project, "db")->event_subscriptions, (names{"a", "b", "c"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(kinds, store_test, ::testing::Values(Kind::memory, Kind::sqlite),
+                         [](const auto& param_info) {
+                           return param_info.param == Kind::memory ? "memory" : "sqlite";
+                         });
+
+// A store that refuses writes on demand, around a real one: the failure path of write-through.
+class FlakyStore final : public Store {
+ public:
+  explicit FlakyStore(std::shared_ptr<Store> inner) : inner_(std::move(inner)) {}
+  bool refuse = false;
+
+  Result<StoreSnapshot> load() override { return inner_->load(); }
+  Result<void> put_event(std::string_view p, const Event& e) override {
+    return refuse ? broken() : inner_->put_event(p, e);
+  }
+  Result<void> delete_event(std::string_view p, std::string_view n) override {
+    return refuse ? broken() : inner_->delete_event(p, n);
+  }
+  Result<void> put_secret(std::string_view p, std::string_view s,
+                          std::span<const std::string> n) override {
+    return refuse ? broken() : inner_->put_secret(p, s, n);
+  }
+  Result<void> delete_secret(std::string_view p, std::string_view s) override {
+    return refuse ? broken() : inner_->delete_secret(p, s);
+  }
+  Result<void> put_timer(const StoredTimer& t) override {
+    return refuse ? broken() : inner_->put_timer(t);
+  }
+  Result<void> delete_timer(std::string_view p, std::string_view s, std::string_view v) override {
+    return refuse ? broken() : inner_->delete_timer(p, s, v);
+  }
+
+ private:
+  static Result<void> broken() { return Error{ErrorCode::unavailable, "store: disk full"}; }
+  std::shared_ptr<Store> inner_;
+};
+
+TEST(store_write_through_test, a_refused_write_changes_nothing_in_memory_or_store) {
+  auto clock = std::make_shared<ManualClock>();
+  auto flaky = std::make_shared<FlakyStore>(memory_store());
+  auto engine = Engine::open(flaky, Options{}, clock).value();
+  const auto original = engine->create_event(k_project, event_spec("e")).value();
+  ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
+  ASSERT_TRUE(engine->set_version_expiry(k_project, "db", "v1", clock->now() + 1h).ok());
+
+  flaky->refuse = true;
+  clock->advance(1s);
+  EXPECT_ERROR(engine->create_event(k_project, event_spec("new")), unavailable, "disk full");
+  EventPatch patch;
+  patch.state = EventState::disabled;
+  EXPECT_ERROR(engine->update_event(k_project, "e", patch), unavailable, "disk full");
+  EXPECT_ERROR(engine->set_subscriptions(k_project, "db", names{}), unavailable, "disk full");
+  EXPECT_ERROR(engine->set_subscriptions(k_project, "fresh", names{}), unavailable, "disk full");
+  EXPECT_ERROR(engine->set_version_expiry(k_project, "db", "v1", clock->now() + 2h), unavailable,
+               "disk full");
+  EXPECT_ERROR(engine->set_version_expiry(k_project, "db", "v1", std::nullopt), unavailable,
+               "disk full");
+  EXPECT_ERROR(engine->set_version_expiry(k_project, "other", "v1", clock->now() + 2h), unavailable,
+               "disk full");
+  EXPECT_ERROR(engine->set_subscriptions(k_project, "db", names{"e"}), unavailable, "disk full");
+
+  // Memory is as before every refused call...
+  EXPECT_ERROR(engine->show_event(k_project, "new"), not_found, "new");
+  EXPECT_EQ(engine->show_event(k_project, "e").value(), original);
+  EXPECT_EQ(engine->show_secret(k_project, "db")->event_subscriptions, names{"e"});
+  EXPECT_ERROR(engine->show_secret(k_project, "fresh"), not_found, "fresh");
+  EXPECT_ERROR(engine->show_secret(k_project, "other"), not_found, "other");
+  EXPECT_EQ(engine->show_version_expiry(k_project, "db", "v1")->expire_time,
+            clock->now() + 1h - 1s);
+
+  // ...and a SECRET_DELETED the store cannot record leaves the secret known.
+  ASSERT_TRUE(engine->trigger(k_project, {"db", EventType::secret_deleted}).ok());
+  EXPECT_TRUE(engine->show_secret(k_project, "db").ok());
+
+  // ...and so is the store: a restart sees the same.
+  flaky->refuse = false;
+  auto restarted = Engine::open(flaky, Options{}, clock).value();
+  EXPECT_EQ(restarted->show_event(k_project, "e").value(), original);
+  EXPECT_EQ(restarted->show_secret(k_project, "db")->event_subscriptions, names{"e"});
+  EXPECT_ERROR(restarted->show_event(k_project, "new"), not_found, "new");
+}
+
+TEST(sqlite_store_test, a_file_that_is_not_a_database_is_refused_and_left_untouched) {
+  TempDir dir;
+  const auto path = dir.file("garbage.db");
+  { std::ofstream(path, std::ios::binary) << std::string(8192, 'x') << "not sqlite at all"; }
+  const auto before = contents(path);
+  const auto opened = open_sqlite_store(path);
+  EXPECT_ERROR(opened, unavailable, path.string());
+  EXPECT_NE(opened.error().message().find("not a herald database, or damaged"), std::string::npos)
+      << opened.error().message();
+  EXPECT_EQ(contents(path), before);
+  EXPECT_FALSE(fs::exists(path.string() + "-wal"));
+}
+
+TEST(sqlite_store_test, a_damaged_database_is_refused_and_left_untouched) {
+  TempDir dir;
+  const auto path = dir.file("damaged.db");
+  {
+    auto store = open_sqlite_store(path).value();
+    auto engine = Engine::open(store, Options{.max_events_per_project = 500}).value();
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE(engine->create_event(k_project, event_spec(testing::numbered_name(i))).ok());
+    }
+  }
+  sql(path, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
+  // Scribble over the middle of the file: pages of the events table.
+  auto bytes = contents(path);
+  ASSERT_GT(bytes.size(), 20000U);
+  for (std::size_t i = 8192; i < 16384; ++i) bytes[i] = static_cast<char>(i * 7);
+  { std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes; }
+  const auto opened = open_sqlite_store(path);
+  ASSERT_FALSE(opened.ok()) << "a damaged file must not open";
+  EXPECT_EQ(opened.error().code(), ErrorCode::unavailable);
+  EXPECT_NE(opened.error().message().find(path.string()), std::string::npos);
+  EXPECT_EQ(contents(path), bytes) << "left untouched";
+}
+
+TEST(sqlite_store_test, a_file_written_by_a_newer_herald_is_refused_and_left_untouched) {
+  TempDir dir;
+  const auto path = dir.file("newer.db");
+  sql(path, "CREATE TABLE future_things (x); PRAGMA user_version = " +
+                std::to_string(k_store_schema_version + 1) + ";");
+  const auto before = contents(path);
+  const auto opened = open_sqlite_store(path);
+  EXPECT_ERROR(opened, unavailable, "newer herald");
+  EXPECT_NE(
+      opened.error().message().find("schema version " + std::to_string(k_store_schema_version + 1)),
+      std::string::npos)
+      << opened.error().message();
+  EXPECT_EQ(contents(path), before);
+}
+
+TEST(sqlite_store_test, another_programs_database_is_refused_and_left_untouched) {
+  TempDir dir;
+  const auto path = dir.file("theirs.db");
+  sql(path,
+      "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers VALUES "
+      "(1, 'x');");
+  const auto before = contents(path);
+  EXPECT_ERROR(open_sqlite_store(path), unavailable, "another program");
+  EXPECT_EQ(contents(path), before);
+}
+
+TEST(sqlite_store_test, a_file_of_the_first_schema_opens_with_its_rows) {
+  // Written as the first schema's SQL laid it out, by hand, as an older herald left it.
+  TempDir dir;
+  const auto path = dir.file("v1.db");
+  sql(path, R"sql(
+    CREATE TABLE events (project_id TEXT NOT NULL, name TEXT NOT NULL, event_id TEXT NOT NULL,
+      event_types TEXT NOT NULL, state TEXT NOT NULL, create_time INTEGER NOT NULL,
+      update_time INTEGER NOT NULL, target_type TEXT NOT NULL, target_id TEXT NOT NULL,
+      target_name TEXT NOT NULL, PRIMARY KEY (project_id, name)) WITHOUT ROWID;
+    CREATE TABLE secrets (project_id TEXT NOT NULL, secret_name TEXT NOT NULL,
+      PRIMARY KEY (project_id, secret_name)) WITHOUT ROWID;
+    CREATE TABLE subscriptions (project_id TEXT NOT NULL, secret_name TEXT NOT NULL,
+      position INTEGER NOT NULL, event_name TEXT NOT NULL,
+      PRIMARY KEY (project_id, secret_name, position)) WITHOUT ROWID;
+    CREATE TABLE expiry_timers (project_id TEXT NOT NULL, secret_name TEXT NOT NULL,
+      version_id TEXT NOT NULL, expire_time INTEGER NOT NULL, secret_type TEXT NOT NULL,
+      PRIMARY KEY (project_id, secret_name, version_id)) WITHOUT ROWID;
+    INSERT INTO events VALUES ('p1', 'demo-event', 'bb6a3d22-dc93-47ac-b5bd-88df7ad35f1e',
+      'SECRET_VERSION_CREATED,SECRET_VERSION_EXPIRED', 'ENABLED', 1581507580000, 1581507580000,
+      'SMN', 'urn:smn:cn-north-4:p1:test-poc', 'demo-smn-name');
+    INSERT INTO secrets VALUES ('p1', 'db');
+    INSERT INTO subscriptions VALUES ('p1', 'db', 0, 'demo-event');
+    INSERT INTO expiry_timers VALUES ('p1', 'db', 'v1', 1581507590000, 'COMMON');
+    PRAGMA user_version = 1;
+  )sql");
+  auto store = open_sqlite_store(path);
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  auto engine = Engine::open(std::move(store).value(), Options{}, std::make_shared<ManualClock>());
+  ASSERT_TRUE(engine.ok()) << engine.error().message();
+  const auto event = (*engine)->show_event("p1", "demo-event").value();
+  EXPECT_EQ(event.event_id, "bb6a3d22-dc93-47ac-b5bd-88df7ad35f1e");
+  EXPECT_EQ(event.event_types, (std::vector<EventType>{EventType::secret_version_created,
+                                                       EventType::secret_version_expired}));
+  EXPECT_EQ((*engine)->show_secret("p1", "db")->event_subscriptions, names{"demo-event"});
+  EXPECT_EQ(to_epoch_ms(*(*engine)->show_version_expiry("p1", "db", "v1")->expire_time),
+            1'581'507'590'000);
+}
+
+TEST(sqlite_store_test, stored_values_that_break_the_contract_are_refused_by_name) {
+  TempDir dir;
+  const auto path = dir.file("bad-row.db");
+  { (void)open_sqlite_store(path).value(); }  // the current schema
+  sql(path,
+      R"sql(INSERT INTO events VALUES ('p1', 'bad.name', 'bb6a3d22-dc93-47ac-b5bd-88df7ad35f1e',
+      'SECRET_ROTATED', 'ENABLED', 1, 1, 'SMN', 'urn:smn:r:p1:t', 't');)sql");
+  auto store = open_sqlite_store(path);
+  ASSERT_TRUE(store.ok());
+  const auto engine = Engine::open(std::move(store).value());
+  EXPECT_ERROR(engine, unavailable, "bad.name");
+}
+
+TEST(sqlite_store_test, a_directory_that_does_not_exist_is_a_clear_error) {
+  const auto path = fs::temp_directory_path() / "herald-no-such-dir" / "x.db";
+  EXPECT_ERROR(open_sqlite_store(path), unavailable, path.string());
+}
+
+}  // namespace
+}  // namespace herald
