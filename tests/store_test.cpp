@@ -178,6 +178,88 @@ TEST_P(store_test, quotas_lowered_since_do_not_lose_stored_configuration) {
   EXPECT_EQ(engine->show_secret(k_project, "db")->event_subscriptions, (names{"a", "b", "c"}));
 }
 
+TEST_P(store_test, records_survive_a_restart_with_their_status_and_message) {
+  std::vector<std::string> ids;
+  {
+    auto engine = open_engine();
+    const ScopedConnection sink = engine->connect_sink("SMN", [](const Notification& n) {
+      return n.secret_name == "bad" ? SinkOutcome::failed("topic gone") : SinkOutcome::delivered();
+    });
+    ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
+    for (auto secret : {"good", "bad"}) {
+      ASSERT_TRUE(engine->set_subscriptions(k_project, secret, names{"e"}).ok());
+      clock_->advance(1s);
+      ids.push_back(engine->trigger(k_project, {secret, EventType::secret_rotated, SecretType::common, "v7"})
+                        ->notifications.at(0)
+                        .notification_id);
+    }
+  }
+  auto engine = open_engine();
+  const auto records = engine->list_records(k_project, {})->items;
+  ASSERT_EQ(records.size(), 2U);
+  EXPECT_EQ(records[0].notification_id, ids[1]) << "newest first, as before";
+  EXPECT_EQ(records[0].notification_status, NotificationStatus::fail);
+  EXPECT_EQ(records[0].failure_reason, "topic gone");
+  EXPECT_EQ(records[1].notification_status, NotificationStatus::success);
+  EXPECT_EQ(records[1].secret_name, "good");
+  EXPECT_NE(records[1].notification_content->find("\"version_id\":\"v7\""), std::string::npos);
+  EXPECT_EQ(engine->deliver_pending(), 0U) << "nothing was left pending";
+}
+
+TEST_P(store_test, a_delivery_a_crash_left_in_the_outbox_goes_out_after_the_restart) {
+  Notification left;
+  {
+    auto engine = open_engine();
+    ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
+    // What trigger writes before calling any sink, as a process killed right after would leave it.
+    left = Notification{.notification_id = "bb6a3d22-dc93-47ac-b5bd-88df7ad35f1e",
+                        .project_id = std::string(k_project),
+                        .event_name = "e",
+                        .event_id = engine->show_event(k_project, "e")->event_id,
+                        .trigger_event_type = EventType::secret_rotated,
+                        .secret_name = "db",
+                        .trigger_time = clock_->now(),
+                        .target = event_spec("e").notification,
+                        .payload = std::make_shared<const std::string>("{\"notification_id\":\"bb6a3d22\"}")};
+    const Notification* written[] = {&left};
+    ASSERT_TRUE(store()->begin_deliveries(written, clock_->now() - std::chrono::days(90)).ok());
+  }
+  auto engine = open_engine();
+  EXPECT_TRUE(engine->list_records(k_project, {})->items.empty()) << "pending records are not listed";
+  std::vector<std::string> delivered;
+  const ScopedConnection sink = engine->connect_sink("SMN", callback_sink([&](const Notification& n) {
+    delivered.push_back(n.notification_id + " " + *n.payload);
+  }));
+  EXPECT_EQ(engine->deliver_pending(), 1U);
+  EXPECT_EQ(delivered, names{left.notification_id + " " + *left.payload}) << "the same id and message";
+  EXPECT_EQ(engine->list_records(k_project, {})->items.at(0).notification_status,
+            NotificationStatus::success);
+  EXPECT_EQ(engine->deliver_pending(), 0U);
+  auto again = open_engine();
+  EXPECT_EQ(again->deliver_pending(), 0U) << "the final status was stored";
+  EXPECT_EQ(again->list_records(k_project, {})->items.size(), 1U);
+}
+
+TEST_P(store_test, retention_prunes_records_in_the_store_too) {
+  Options options;
+  options.record_retention = std::chrono::hours(1);
+  {
+    auto engine = open_engine(options);
+    const ScopedConnection sink = engine->connect_sink("SMN", callback_sink([](const Notification&) {}));
+    ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "old", names{"e"}).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "new", names{"e"}).ok());
+    ASSERT_TRUE(engine->trigger(k_project, {"old", EventType::secret_rotated}).ok());
+    clock_->advance(std::chrono::hours(1));
+    ASSERT_TRUE(engine->trigger(k_project, {"new", EventType::secret_rotated}).ok());
+  }
+  // Read the store itself (not the engine's view, which prunes on its own).
+  const auto snapshot = store()->load().value();
+  ASSERT_EQ(snapshot.deliveries.size(), 1U) << "the hour-old record is gone from the store";
+  EXPECT_EQ(snapshot.deliveries[0].notification.secret_name, "new");
+}
+
 INSTANTIATE_TEST_SUITE_P(kinds, store_test, ::testing::Values(Kind::memory, Kind::sqlite),
                          [](const auto& param_info) {
                            return param_info.param == Kind::memory ? "memory" : "sqlite";
@@ -208,6 +290,13 @@ class FlakyStore final : public Store {
   }
   Result<void> delete_timer(std::string_view p, std::string_view s, std::string_view v) override {
     return refuse ? broken() : inner_->delete_timer(p, s, v);
+  }
+  Result<void> begin_deliveries(std::span<const Notification* const> n, TimePoint t) override {
+    return refuse ? broken() : inner_->begin_deliveries(n, t);
+  }
+  Result<void> finish_delivery(std::string_view id, NotificationStatus st,
+                               std::string_view reason) override {
+    return refuse ? broken() : inner_->finish_delivery(id, st, reason);
   }
 
  private:

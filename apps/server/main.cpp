@@ -332,6 +332,9 @@ int main(int argc, char** argv) {
   herald::Engine& engine = *engine_owner;
   auto topics = std::make_shared<herald::SmnTopics>(config.region);
   const herald::ScopedConnection smn = engine.connect_sink("SMN", herald::smn_sink(topics));
+  // What a crash left in the store's outbox goes out now (the SMN stand-in's topics are not
+  // stored yet: such deliveries end as FAIL records until they are).
+  engine.deliver_pending();
   const herald::RestRouter router(engine, *topics, config.tokens);
   herald::ExpiryScheduler scheduler(engine);
 

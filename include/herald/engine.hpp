@@ -115,7 +115,10 @@ class Engine {
   /// handed to the sinks of the event's target type, and one record is written with the
   /// combined status. After a SECRET_DELETED dispatch the secret's subscriptions and expiry
   /// timers are gone. Answers one entry per match (none for a secret herald does not know).
-  /// Errors: invalid_argument (project id, secret name, version id, an out-of-range enum).
+  /// With a store, the records and deliveries are written (one transaction) before any sink
+  /// runs; when trigger answers, they are durable.
+  /// Errors: invalid_argument (project id, secret name, version id, an out-of-range enum);
+  /// unavailable (the store refused: nothing was delivered).
   Result<TriggerReport> trigger(std::string_view project_id, const LifecycleEvent& event);
 
   // ---- version expiry (SECRET_VERSION_EXPIRED) ----
@@ -134,6 +137,11 @@ class Engine {
   [[nodiscard]] Result<VersionExpiry> show_version_expiry(std::string_view project_id,
                                                           std::string_view secret_name,
                                                           std::string_view version_id) const;
+
+  /// Delivers what a crash left in the store's outbox (engines made by open() only), each with
+  /// its original notification_id so that receivers can drop duplicates, stamps the final
+  /// statuses and answers how many. Call it once the sinks are connected.
+  std::size_t deliver_pending();
 
   /// Fires every timer due at clock now (each once, earliest first) and answers how many
   /// fired. Called by the host, or by an ExpiryScheduler.

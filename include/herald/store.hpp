@@ -4,8 +4,10 @@
 //
 // An Engine writes through to its store inside each change, before the change is visible; a
 // change the store refuses is undone and answered with the store's error, so memory and store
-// never disagree. (Records, the transactional outbox and asynchronous delivery are the next step
-// of durability: see docs/durability.md.)
+// never disagree. A trigger writes its records (pending) and their deliveries (the outbox) in one
+// transaction before any sink is called, and stamps each final status after; what a crash left
+// in the outbox is delivered again, with the same notification_id, by Engine::deliver_pending().
+// See docs/durability.md.
 //
 // Thread-safety: implementations are safe for concurrent use; an Engine calls them under its
 // own write lock.
@@ -13,6 +15,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +24,8 @@
 #include "herald/clock.hpp"
 #include "herald/error.hpp"
 #include "herald/event.hpp"
+#include "herald/notification.hpp"
+#include "herald/record.hpp"
 #include "herald/secret.hpp"
 
 namespace herald {
@@ -44,11 +49,20 @@ struct StoredTimer {
   SecretType secret_type = SecretType::common;
 };
 
+/// One delivery as stored: the notification (with its message) and, once final, its outcome.
+struct StoredDelivery {
+  Notification notification;
+  std::optional<NotificationStatus> status;  ///< nullopt while pending (in the outbox)
+  std::string reason;
+};
+
 /// Everything a store holds, as an Engine loads it at start.
 struct StoreSnapshot {
   std::vector<StoredEvent> events;
   std::vector<StoredSecret> secrets;
   std::vector<StoredTimer> timers;
+  /// Records and pending deliveries, oldest first (in the order they were written).
+  std::vector<StoredDelivery> deliveries;
 };
 
 class Store {
@@ -71,6 +85,15 @@ class Store {
   virtual Result<void> put_timer(const StoredTimer& timer) = 0;
   virtual Result<void> delete_timer(std::string_view project_id, std::string_view secret_name,
                                     std::string_view version_id) = 0;
+
+  /// In one transaction: records the notifications as pending, puts their deliveries in the
+  /// outbox, and drops final records whose trigger_time is at or before `prune_before`.
+  virtual Result<void> begin_deliveries(std::span<const Notification* const> notifications,
+                                        TimePoint prune_before) = 0;
+  /// In one transaction: stamps the delivery's final status and reason, and removes it from the
+  /// outbox.
+  virtual Result<void> finish_delivery(std::string_view notification_id, NotificationStatus status,
+                                       std::string_view reason) = 0;
 };
 
 /// A store in memory: what it holds lives as long as the returned object.
@@ -83,7 +106,8 @@ class Store {
 /// or was written by a newer herald (its schema version is above the one this herald reads).
 [[nodiscard]] Result<std::shared_ptr<Store>> open_sqlite_store(const std::filesystem::path& path);
 
-/// The schema version this herald writes and reads up to.
-inline constexpr int k_store_schema_version = 1;
+/// The schema version this herald writes and reads up to (1: configuration; 2: records and the
+/// outbox).
+inline constexpr int k_store_schema_version = 2;
 
 }  // namespace herald

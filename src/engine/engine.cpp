@@ -51,6 +51,8 @@ struct Engine::Impl {
   // Where changes are written through, when the engine was opened on a store. Called under the
   // exclusive lock, after the change in memory succeeded; a refused write undoes that change.
   std::shared_ptr<Store> store;
+  // Deliveries a crash left in the store's outbox, for deliver_pending().
+  std::vector<std::shared_ptr<Notification>> pending;
 
   StoredTimer stored(const detail::ExpiryTimer& t) const {
     return StoredTimer{t.project_id, t.secret_name, t.version_id, t.expire_time, t.secret_type};
@@ -109,8 +111,52 @@ Result<std::unique_ptr<Engine>> Engine::open(std::shared_ptr<Store> store, Optio
     impl.timers.arm(detail::ExpiryTimer{timer.project_id, timer.secret_name, timer.version_id,
                                         timer.expire_time, timer.secret_type});
   }
+  // Final records go back into the log (what the retention still keeps); pending ones wait for
+  // deliver_pending(), once the host has connected its sinks.
+  std::vector<detail::Delivery> finals;
+  const TimePoint now = impl.clock->now();
+  std::string current_project;
+  const auto flush = [&] {
+    if (!finals.empty()) impl.records.append(current_project, finals, now);
+    finals.clear();
+  };
+  for (auto& stored : snapshot->deliveries) {
+    auto notification = std::make_shared<Notification>(std::move(stored.notification));
+    if (!stored.status) {
+      impl.pending.push_back(std::move(notification));
+      continue;
+    }
+    if (notification->project_id != current_project) {
+      flush();
+      current_project = notification->project_id;
+    }
+    finals.push_back(detail::Delivery{std::move(notification), *stored.status, std::move(stored.reason)});
+  }
+  flush();
   impl.store = std::move(store);
   return engine;
+}
+
+std::size_t Engine::deliver_pending() {
+  std::vector<std::shared_ptr<Notification>> pending;
+  {
+    std::unique_lock lock(impl_->mutex);
+    pending.swap(impl_->pending);
+  }
+  const std::uint64_t generation = impl_->sinks.generation();
+  for (auto& shared : pending) {
+    auto verdict = impl_->sinks.deliver(*shared, generation);
+    if (impl_->store) {
+      (void)impl_->store->finish_delivery(shared->notification_id, verdict.status, verdict.reason);
+    }
+    if (impl_->options.keep_records) {
+      std::vector<detail::Delivery> one;
+      const std::string project = shared->project_id;
+      one.push_back(detail::Delivery{std::move(shared), verdict.status, std::move(verdict.reason)});
+      impl_->records.append(project, one, impl_->clock->now());
+    }
+  }
+  return pending.size();
 }
 
 const Options& Engine::options() const noexcept { return impl_->options; }
@@ -287,10 +333,6 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
     }
   }
 
-  TriggerReport report;
-  report.notifications.reserve(notifications.size());
-  std::vector<detail::Delivery> deliveries;
-  if (impl_->options.keep_records) deliveries.reserve(notifications.size());
   for (auto& shared : notifications) {
     Notification& n = *shared;
     n.notification_id = detail::new_uuid_v4();
@@ -302,8 +344,31 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
     n.trigger_time = now;
     n.payload = std::make_shared<const std::string>(
         detail::render_message(n, impl_->options.message_format));
+  }
 
+  // With a store, the records (pending) and their deliveries are durable before any sink runs:
+  // a crash from here on is repaired by deliver_pending() after the restart.
+  if (impl_->store && !notifications.empty()) {
+    std::vector<const Notification*> written;
+    written.reserve(notifications.size());
+    for (const auto& shared : notifications) written.push_back(shared.get());
+    if (auto r = impl_->store->begin_deliveries(written, now - impl_->options.record_retention); !r) {
+      return r.error();
+    }
+  }
+
+  TriggerReport report;
+  report.notifications.reserve(notifications.size());
+  std::vector<detail::Delivery> deliveries;
+  if (impl_->options.keep_records) deliveries.reserve(notifications.size());
+  for (auto& shared : notifications) {
+    const Notification& n = *shared;
     auto verdict = impl_->sinks.deliver(n, generation);
+    if (impl_->store) {
+      // Not stamped (store refused): the delivery stays in the outbox and is made again after a
+      // restart, with the same notification_id — at least once.
+      (void)impl_->store->finish_delivery(n.notification_id, verdict.status, verdict.reason);
+    }
     report.notifications.push_back(
         DeliveryReport{n.event_name, n.notification_id, verdict.status, verdict.reason});
     if (impl_->options.keep_records) {

@@ -2,6 +2,7 @@
 #include <map>
 #include <mutex>
 #include <tuple>
+#include <vector>
 
 #include "herald/store.hpp"
 
@@ -17,7 +18,28 @@ class MemoryStore final : public Store {
     for (const auto& [key, names] : secrets_)
       snapshot.secrets.push_back({key.first, key.second, names});
     for (const auto& [key, timer] : timers_) snapshot.timers.push_back(timer);
+    snapshot.deliveries.assign(deliveries_.begin(), deliveries_.end());
     return snapshot;
+  }
+  Result<void> begin_deliveries(std::span<const Notification* const> notifications,
+                                TimePoint prune_before) override {
+    std::lock_guard lock(mutex_);
+    std::erase_if(deliveries_, [&](const StoredDelivery& d) {
+      return d.status && d.notification.trigger_time <= prune_before;
+    });
+    for (const Notification* n : notifications) deliveries_.push_back({*n, std::nullopt, {}});
+    return {};
+  }
+  Result<void> finish_delivery(std::string_view notification_id, NotificationStatus status,
+                               std::string_view reason) override {
+    std::lock_guard lock(mutex_);
+    for (auto& d : deliveries_) {
+      if (d.notification.notification_id == notification_id) {
+        d.status = status;
+        d.reason = std::string(reason);
+      }
+    }
+    return {};
   }
   Result<void> put_event(std::string_view project_id, const Event& event) override {
     std::lock_guard lock(mutex_);
@@ -61,6 +83,7 @@ class MemoryStore final : public Store {
   std::map<std::pair<std::string, std::string>, Event> events_;
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> secrets_;
   std::map<std::tuple<std::string, std::string, std::string>, StoredTimer> timers_;
+  std::vector<StoredDelivery> deliveries_;
 };
 
 }  // namespace

@@ -32,6 +32,17 @@ CREATE TABLE expiry_timers (
   expire_time INTEGER NOT NULL, secret_type TEXT NOT NULL,
   PRIMARY KEY (project_id, secret_name, version_id)) WITHOUT ROWID;
 )sql",
+    // 2: notification records (status NULL while pending) and the delivery outbox.
+    R"sql(
+CREATE TABLE records (
+  sequence INTEGER PRIMARY KEY, notification_id TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL,
+  event_name TEXT NOT NULL, event_id TEXT NOT NULL, trigger_event_type TEXT NOT NULL,
+  secret_name TEXT NOT NULL, secret_type TEXT NOT NULL, version_id TEXT,
+  trigger_time INTEGER NOT NULL, target_type TEXT NOT NULL, target_id TEXT NOT NULL,
+  target_name TEXT NOT NULL, content TEXT NOT NULL, status TEXT, reason TEXT NOT NULL);
+CREATE INDEX records_by_time ON records (trigger_time);
+CREATE TABLE outbox (notification_id TEXT PRIMARY KEY, attempts INTEGER NOT NULL) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(k_migrations) == k_store_schema_version);
 
@@ -79,6 +90,7 @@ class Statement {
   [[nodiscard]] std::int64_t integer(int column) const {
     return sqlite3_column_int64(statement_, column);
   }
+  [[nodiscard]] sqlite3_stmt* raw() const { return statement_; }
 
  private:
   sqlite3_stmt* statement_ = nullptr;
@@ -109,6 +121,17 @@ class SqliteStore final : public Store {
     delete_timer_ = Statement(
         db_,
         "DELETE FROM expiry_timers WHERE project_id = ? AND secret_name = ? AND version_id = ?");
+    put_record_ = Statement(
+        db_,
+        "INSERT INTO records (notification_id, project_id, event_name, event_id, trigger_event_type,"
+        " secret_name, secret_type, version_id, trigger_time, target_type, target_id, target_name,"
+        " content, status, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,'')");
+    put_outbox_ = Statement(db_, "INSERT INTO outbox VALUES (?, 0)");
+    prune_records_ =
+        Statement(db_, "DELETE FROM records WHERE trigger_time <= ? AND status IS NOT NULL");
+    finish_record_ =
+        Statement(db_, "UPDATE records SET status = ?, reason = ? WHERE notification_id = ?");
+    delete_outbox_ = Statement(db_, "DELETE FROM outbox WHERE notification_id = ?");
     begin_ = Statement(db_, "BEGIN IMMEDIATE");
     commit_ = Statement(db_, "COMMIT");
     rollback_ = Statement(db_, "ROLLBACK");
@@ -138,6 +161,15 @@ class SqliteStore final : public Store {
       }
       subscriptions.reset();
       snapshot.secrets.push_back(std::move(secret));
+    }
+    Statement records(db_,
+                      "SELECT notification_id, project_id, event_name, event_id, trigger_event_type,"
+                      " secret_name, secret_type, version_id, trigger_time, target_type, target_id,"
+                      " target_name, content, status, reason FROM records ORDER BY sequence");
+    while (records.step() == SQLITE_ROW) {
+      auto delivery = delivery_of(records);
+      if (!delivery) return std::move(delivery).error();
+      snapshot.deliveries.push_back(std::move(delivery).value());
     }
     Statement timers(db_, "SELECT * FROM expiry_timers ORDER BY 1, 2, 3");
     while (timers.step() == SQLITE_ROW) {
@@ -207,6 +239,42 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<void> begin_deliveries(std::span<const Notification* const> notifications,
+                                TimePoint prune_before) override {
+    return transaction([&]() -> Result<void> {
+      if (auto r = run(prune_records_.bind(1, to_epoch_ms(prune_before))); !r) return r;
+      for (const Notification* n : notifications) {
+        put_record_.bind(1, n->notification_id)
+            .bind(2, n->project_id)
+            .bind(3, n->event_name)
+            .bind(4, n->event_id)
+            .bind(5, to_string(n->trigger_event_type))
+            .bind(6, n->secret_name)
+            .bind(7, to_string(n->secret_type));
+        if (n->version_id) put_record_.bind(8, *n->version_id);
+        put_record_.bind(9, to_epoch_ms(n->trigger_time))
+            .bind(10, n->target.target_type)
+            .bind(11, n->target.target_id)
+            .bind(12, n->target.target_name)
+            .bind(13, *n->payload);
+        if (auto r = run(put_record_); !r) return r;
+        if (auto r = run(put_outbox_.bind(1, n->notification_id)); !r) return r;
+      }
+      return {};
+    });
+  }
+
+  Result<void> finish_delivery(std::string_view notification_id, NotificationStatus status,
+                               std::string_view reason) override {
+    return transaction([&]() -> Result<void> {
+      if (auto r = run(finish_record_.bind(1, to_string(status)).bind(2, reason).bind(3, notification_id));
+          !r) {
+        return r;
+      }
+      return run(delete_outbox_.bind(1, notification_id));
+    });
+  }
+
  private:
   Error damaged(std::string_view what) const {
     return unavailable(fmt::format("store {}: {}", path_, what));
@@ -264,12 +332,39 @@ class SqliteStore final : public Store {
     return event;
   }
 
+  Result<StoredDelivery> delivery_of(Statement& row) const {
+    StoredDelivery d;
+    Notification& n = d.notification;
+    n.notification_id = row.text(0);
+    n.project_id = row.text(1);
+    n.event_name = row.text(2);
+    n.event_id = row.text(3);
+    const auto type = parse_event_type(row.text(4));
+    n.secret_name = row.text(5);
+    const auto secret_type = parse_secret_type(row.text(6));
+    if (!type || !secret_type) {
+      return damaged(fmt::format("record {} has an unknown type", n.notification_id));
+    }
+    n.trigger_event_type = *type;
+    n.secret_type = *secret_type;
+    if (sqlite3_column_type(row.raw(), 7) != SQLITE_NULL) n.version_id = row.text(7);
+    n.trigger_time = from_epoch_ms(row.integer(8));
+    n.target = {row.text(9), row.text(10), row.text(11)};
+    n.payload = std::make_shared<const std::string>(row.text(12));
+    if (sqlite3_column_type(row.raw(), 13) != SQLITE_NULL) {
+      d.status = parse_notification_status(row.text(13));
+      if (!d.status) return damaged(fmt::format("record {} has an unknown status", n.notification_id));
+    }
+    d.reason = row.text(14);
+    return d;
+  }
+
   sqlite3* db_;
   const std::string path_;
   std::mutex mutex_;
   Statement put_event_, delete_event_, put_secret_, clear_subscriptions_, put_subscription_,
-      delete_secret_, delete_timers_of_secret_, put_timer_, delete_timer_, begin_, commit_,
-      rollback_;
+      delete_secret_, delete_timers_of_secret_, put_timer_, delete_timer_, put_record_, put_outbox_,
+      prune_records_, finish_record_, delete_outbox_, begin_, commit_, rollback_;
 };
 
 // The integer answer of a one-row query, or the SQLite error.
