@@ -189,9 +189,10 @@ TEST_P(store_test, records_survive_a_restart_with_their_status_and_message) {
     for (auto secret : {"good", "bad"}) {
       ASSERT_TRUE(engine->set_subscriptions(k_project, secret, names{"e"}).ok());
       clock_->advance(1s);
-      ids.push_back(engine->trigger(k_project, {secret, EventType::secret_rotated, SecretType::common, "v7"})
-                        ->notifications.at(0)
-                        .notification_id);
+      ids.push_back(
+          engine->trigger(k_project, {secret, EventType::secret_rotated, SecretType::common, "v7"})
+              ->notifications.at(0)
+              .notification_id);
     }
   }
   auto engine = open_engine();
@@ -213,26 +214,30 @@ TEST_P(store_test, a_delivery_a_crash_left_in_the_outbox_goes_out_after_the_rest
     ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
     ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
     // What trigger writes before calling any sink, as a process killed right after would leave it.
-    left = Notification{.notification_id = "bb6a3d22-dc93-47ac-b5bd-88df7ad35f1e",
-                        .project_id = std::string(k_project),
-                        .event_name = "e",
-                        .event_id = engine->show_event(k_project, "e")->event_id,
-                        .trigger_event_type = EventType::secret_rotated,
-                        .secret_name = "db",
-                        .trigger_time = clock_->now(),
-                        .target = event_spec("e").notification,
-                        .payload = std::make_shared<const std::string>("{\"notification_id\":\"bb6a3d22\"}")};
+    left = Notification{
+        .notification_id = "bb6a3d22-dc93-47ac-b5bd-88df7ad35f1e",
+        .project_id = std::string(k_project),
+        .event_name = "e",
+        .event_id = engine->show_event(k_project, "e")->event_id,
+        .trigger_event_type = EventType::secret_rotated,
+        .secret_name = "db",
+        .trigger_time = clock_->now(),
+        .target = event_spec("e").notification,
+        .payload = std::make_shared<const std::string>("{\"notification_id\":\"bb6a3d22\"}")};
     const Notification* written[] = {&left};
     ASSERT_TRUE(store()->begin_deliveries(written, clock_->now() - std::chrono::days(90)).ok());
   }
   auto engine = open_engine();
-  EXPECT_TRUE(engine->list_records(k_project, {})->items.empty()) << "pending records are not listed";
+  EXPECT_TRUE(engine->list_records(k_project, {})->items.empty())
+      << "pending records are not listed";
   std::vector<std::string> delivered;
-  const ScopedConnection sink = engine->connect_sink("SMN", callback_sink([&](const Notification& n) {
-    delivered.push_back(n.notification_id + " " + *n.payload);
-  }));
+  const ScopedConnection sink =
+      engine->connect_sink("SMN", callback_sink([&](const Notification& n) {
+                             delivered.push_back(n.notification_id + " " + *n.payload);
+                           }));
   EXPECT_EQ(engine->deliver_pending(), 1U);
-  EXPECT_EQ(delivered, names{left.notification_id + " " + *left.payload}) << "the same id and message";
+  EXPECT_EQ(delivered, names{left.notification_id + " " + *left.payload})
+      << "the same id and message";
   EXPECT_EQ(engine->list_records(k_project, {})->items.at(0).notification_status,
             NotificationStatus::success);
   EXPECT_EQ(engine->deliver_pending(), 0U);
@@ -246,7 +251,8 @@ TEST_P(store_test, retention_prunes_records_in_the_store_too) {
   options.record_retention = std::chrono::hours(1);
   {
     auto engine = open_engine(options);
-    const ScopedConnection sink = engine->connect_sink("SMN", callback_sink([](const Notification&) {}));
+    const ScopedConnection sink =
+        engine->connect_sink("SMN", callback_sink([](const Notification&) {}));
     ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
     ASSERT_TRUE(engine->set_subscriptions(k_project, "old", names{"e"}).ok());
     ASSERT_TRUE(engine->set_subscriptions(k_project, "new", names{"e"}).ok());

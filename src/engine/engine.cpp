@@ -130,7 +130,8 @@ Result<std::unique_ptr<Engine>> Engine::open(std::shared_ptr<Store> store, Optio
       flush();
       current_project = notification->project_id;
     }
-    finals.push_back(detail::Delivery{std::move(notification), *stored.status, std::move(stored.reason)});
+    finals.push_back(
+        detail::Delivery{std::move(notification), *stored.status, std::move(stored.reason)});
   }
   flush();
   impl.store = std::move(store);
@@ -352,7 +353,8 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
     std::vector<const Notification*> written;
     written.reserve(notifications.size());
     for (const auto& shared : notifications) written.push_back(shared.get());
-    if (auto r = impl_->store->begin_deliveries(written, now - impl_->options.record_retention); !r) {
+    if (auto r = impl_->store->begin_deliveries(written, now - impl_->options.record_retention);
+        !r) {
       return r.error();
     }
   }

@@ -123,7 +123,8 @@ class SqliteStore final : public Store {
         "DELETE FROM expiry_timers WHERE project_id = ? AND secret_name = ? AND version_id = ?");
     put_record_ = Statement(
         db_,
-        "INSERT INTO records (notification_id, project_id, event_name, event_id, trigger_event_type,"
+        "INSERT INTO records (notification_id, project_id, event_name, event_id, "
+        "trigger_event_type,"
         " secret_name, secret_type, version_id, trigger_time, target_type, target_id, target_name,"
         " content, status, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,'')");
     put_outbox_ = Statement(db_, "INSERT INTO outbox VALUES (?, 0)");
@@ -162,10 +163,11 @@ class SqliteStore final : public Store {
       subscriptions.reset();
       snapshot.secrets.push_back(std::move(secret));
     }
-    Statement records(db_,
-                      "SELECT notification_id, project_id, event_name, event_id, trigger_event_type,"
-                      " secret_name, secret_type, version_id, trigger_time, target_type, target_id,"
-                      " target_name, content, status, reason FROM records ORDER BY sequence");
+    Statement records(
+        db_,
+        "SELECT notification_id, project_id, event_name, event_id, trigger_event_type,"
+        " secret_name, secret_type, version_id, trigger_time, target_type, target_id,"
+        " target_name, content, status, reason FROM records ORDER BY sequence");
     while (records.step() == SQLITE_ROW) {
       auto delivery = delivery_of(records);
       if (!delivery) return std::move(delivery).error();
@@ -267,7 +269,8 @@ class SqliteStore final : public Store {
   Result<void> finish_delivery(std::string_view notification_id, NotificationStatus status,
                                std::string_view reason) override {
     return transaction([&]() -> Result<void> {
-      if (auto r = run(finish_record_.bind(1, to_string(status)).bind(2, reason).bind(3, notification_id));
+      if (auto r = run(
+              finish_record_.bind(1, to_string(status)).bind(2, reason).bind(3, notification_id));
           !r) {
         return r;
       }
@@ -353,7 +356,8 @@ class SqliteStore final : public Store {
     n.payload = std::make_shared<const std::string>(row.text(12));
     if (sqlite3_column_type(row.raw(), 13) != SQLITE_NULL) {
       d.status = parse_notification_status(row.text(13));
-      if (!d.status) return damaged(fmt::format("record {} has an unknown status", n.notification_id));
+      if (!d.status)
+        return damaged(fmt::format("record {} has an unknown status", n.notification_id));
     }
     d.reason = row.text(14);
     return d;
