@@ -96,6 +96,15 @@ def main():
             target = dict(target=">= 20k req/s, p99 < 5 ms", ok=rps >= 20000 and p99 < 5000) if "GET" in label else {}
             row(label, f"{rps / 1000:.1f} k req/s", f"p50 {bench['p50_us']:.0f} us, p99 {p99:.0f} us", **target)
 
+    base = results.get("BM_durable_trigger/store:0/per_trigger:0/real_time")
+    for per_trigger, label in ((0, "batched"), (1, "per-trigger fsync")):
+        bench = results.get(f"BM_durable_trigger/store:1/per_trigger:{per_trigger}/real_time")
+        if bench:
+            rate = bench["items_per_second"]
+            extra = dict(target=">= 20k/s", ok=rate >= 20000) if per_trigger == 0 else {}
+            ratio = f"{base['items_per_second'] / rate:.0f}x slower than without a store" if base else ""
+            row(f"durable trigger, SQLite {label}", f"{rate / 1000:.1f} k/s", ratio, **extra)
+
     width = [max(len(str(r[i])) for r in rows + [("figure", "value", "baseline / ratio", "target", "")]) for i in range(5)]
     header = ("figure", "value", "baseline / ratio", "target", "")
     print("  ".join(str(h).ljust(w) for h, w in zip(header, width)))

@@ -468,6 +468,42 @@ TEST(sqlite_store_test, stored_values_that_break_the_contract_are_refused_by_nam
   EXPECT_ERROR(engine, unavailable, "bad.name");
 }
 
+TEST(sqlite_store_test, per_trigger_durability_stores_each_final_status_at_once) {
+  TempDir dir;
+  const auto path = dir.file("per-trigger.db");
+  auto engine =
+      Engine::open(open_sqlite_store(path, {.durability = Durability::per_trigger}).value())
+          .value();
+  const ScopedConnection sink =
+      engine->connect_sink("SMN", callback_sink([](const Notification&) {}));
+  ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
+  ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
+  ASSERT_TRUE(engine->trigger(k_project, {"db", EventType::secret_rotated}).ok());
+  // Read by another connection while the engine still runs: the status is already there.
+  const auto snapshot = open_sqlite_store(path).value()->load().value();
+  ASSERT_EQ(snapshot.deliveries.size(), 1U);
+  EXPECT_EQ(snapshot.deliveries[0].status, NotificationStatus::success);
+}
+
+TEST(sqlite_store_test, batched_durability_writes_waiting_statuses_with_the_next_trigger) {
+  TempDir dir;
+  const auto path = dir.file("batched.db");
+  auto engine = Engine::open(open_sqlite_store(path).value()).value();
+  const ScopedConnection sink =
+      engine->connect_sink("SMN", callback_sink([](const Notification&) {}));
+  ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
+  ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
+  ASSERT_TRUE(engine->trigger(k_project, {"db", EventType::secret_rotated}).ok());
+  auto snapshot = open_sqlite_store(path).value()->load().value();
+  ASSERT_EQ(snapshot.deliveries.size(), 1U);
+  EXPECT_FALSE(snapshot.deliveries[0].status.has_value()) << "still waiting (group commit)";
+  ASSERT_TRUE(engine->trigger(k_project, {"db", EventType::secret_rotated}).ok());
+  snapshot = open_sqlite_store(path).value()->load().value();
+  ASSERT_EQ(snapshot.deliveries.size(), 2U);
+  EXPECT_EQ(snapshot.deliveries[0].status, NotificationStatus::success)
+      << "written in the second trigger's transaction";
+}
+
 TEST(sqlite_store_test, a_directory_that_does_not_exist_is_a_clear_error) {
   const auto path = fs::temp_directory_path() / "herald-no-such-dir" / "x.db";
   EXPECT_ERROR(open_sqlite_store(path), unavailable, path.string());

@@ -99,12 +99,30 @@ class Store {
 /// A store in memory: what it holds lives as long as the returned object.
 [[nodiscard]] std::shared_ptr<Store> memory_store();
 
+/// What a SQLite store trades between speed and what survives a power loss (docs/durability.md).
+enum class Durability {
+  /// WAL with synchronous=NORMAL, and final statuses written in the next trigger's transaction
+  /// (group commit): one transaction per trigger, no fsync on commit. A process kill loses
+  /// nothing acknowledged; a power loss may lose the last transactions before a checkpoint.
+  /// After a crash, deliveries whose status was still waiting are made again (same id).
+  batched,
+  /// WAL with synchronous=FULL, final statuses written at once: every commit is on disk before
+  /// the call answers, even across a power loss; two fsyncs per trigger.
+  per_trigger,
+};
+
+struct SqliteStoreOptions {
+  /// Default: batched, the fast choice that loses nothing acknowledged to a process crash.
+  Durability durability = Durability::batched;
+};
+
 /// Opens (creating if missing) the SQLite database at `path`: WAL mode, prepared statements, a
 /// schema version in `PRAGMA user_version`, migrated forward when older.
 /// Errors (the file is left untouched in each): unavailable when the file cannot be opened, is
 /// not a SQLite database, is damaged (`PRAGMA quick_check` fails), is another program's database,
 /// or was written by a newer herald (its schema version is above the one this herald reads).
-[[nodiscard]] Result<std::shared_ptr<Store>> open_sqlite_store(const std::filesystem::path& path);
+[[nodiscard]] Result<std::shared_ptr<Store>> open_sqlite_store(const std::filesystem::path& path,
+                                                               SqliteStoreOptions options = {});
 
 /// The schema version this herald writes and reads up to (1: configuration; 2: records and the
 /// outbox).

@@ -107,7 +107,8 @@ std::string join_types(const std::vector<EventType>& types) {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {
+  SqliteStore(sqlite3* db, std::string path, SqliteStoreOptions options)
+      : db_(db), path_(std::move(path)), options_(options) {
     put_event_ = Statement(db_, "INSERT OR REPLACE INTO events VALUES (?,?,?,?,?,?,?,?,?,?)");
     delete_event_ = Statement(db_, "DELETE FROM events WHERE project_id = ? AND name = ?");
     put_secret_ = Statement(db_, "INSERT OR IGNORE INTO secrets VALUES (?,?)");
@@ -139,7 +140,13 @@ class SqliteStore final : public Store {
   }
   // sqlite3_close_v2 defers the close until the statements (members, destroyed after this
   // body) are finalized.
-  ~SqliteStore() override { sqlite3_close_v2(db_); }
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (!finishes_.empty()) (void)transaction_locked([&] { return write_finishes(); });
+    }
+    sqlite3_close_v2(db_);
+  }
 
   Result<StoreSnapshot> load() override {
     std::lock_guard lock(mutex_);
@@ -244,6 +251,7 @@ class SqliteStore final : public Store {
   Result<void> begin_deliveries(std::span<const Notification* const> notifications,
                                 TimePoint prune_before) override {
     return transaction([&]() -> Result<void> {
+      if (auto r = write_finishes(); !r) return r;
       if (auto r = run(prune_records_.bind(1, to_epoch_ms(prune_before))); !r) return r;
       for (const Notification* n : notifications) {
         put_record_.bind(1, n->notification_id)
@@ -266,16 +274,18 @@ class SqliteStore final : public Store {
     });
   }
 
+  // Group commit: a final status need not be durable at once (a lost one means the delivery is
+  // made again after a crash, with the same notification_id), so stamps wait in memory and go
+  // out inside the next trigger's transaction, or when 64 have gathered, or at close. One
+  // transaction per trigger instead of two.
   Result<void> finish_delivery(std::string_view notification_id, NotificationStatus status,
                                std::string_view reason) override {
-    return transaction([&]() -> Result<void> {
-      if (auto r = run(
-              finish_record_.bind(1, to_string(status)).bind(2, reason).bind(3, notification_id));
-          !r) {
-        return r;
-      }
-      return run(delete_outbox_.bind(1, notification_id));
-    });
+    std::lock_guard lock(mutex_);
+    finishes_.push_back(Finish{std::string(notification_id), status, std::string(reason)});
+    if (options_.durability == Durability::batched && finishes_.size() < k_max_waiting_finishes) {
+      return {};
+    }
+    return transaction_locked([&] { return write_finishes(); });
   }
 
  private:
@@ -293,9 +303,38 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  struct Finish {
+    std::string notification_id;
+    NotificationStatus status;
+    std::string reason;
+  };
+  static constexpr std::size_t k_max_waiting_finishes = 64;
+
+  // Writes the waiting final statuses. Requires: mutex_ held, inside a transaction. On failure
+  // they stay waiting (the transaction rolls back).
+  Result<void> write_finishes() {
+    for (const auto& f : finishes_) {
+      if (auto r = run(finish_record_.bind(1, to_string(f.status))
+                           .bind(2, f.reason)
+                           .bind(3, f.notification_id));
+          !r) {
+        return r;
+      }
+      if (auto r = run(delete_outbox_.bind(1, f.notification_id)); !r) return r;
+    }
+    finishes_.clear();
+    return {};
+  }
+
   template <typename Body>
   Result<void> transaction(Body body) {
     std::lock_guard lock(mutex_);
+    return transaction_locked(body);
+  }
+
+  // Requires: mutex_ held.
+  template <typename Body>
+  Result<void> transaction_locked(Body body) {
     if (auto r = run(begin_); !r) return r;
     auto result = body();
     if (!result) {
@@ -365,7 +404,9 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   const std::string path_;
+  const SqliteStoreOptions options_;
   std::mutex mutex_;
+  std::vector<Finish> finishes_;  // final statuses not written yet (group commit)
   Statement put_event_, delete_event_, put_secret_, clear_subscriptions_, put_subscription_,
       delete_secret_, delete_timers_of_secret_, put_timer_, delete_timer_, put_record_, put_outbox_,
       prune_records_, finish_record_, delete_outbox_, begin_, commit_, rollback_;
@@ -401,7 +442,8 @@ Result<void> exec(sqlite3* db, std::string_view sql, const std::string& path) {
 
 }  // namespace
 
-Result<std::shared_ptr<Store>> open_sqlite_store(const std::filesystem::path& path) {
+Result<std::shared_ptr<Store>> open_sqlite_store(const std::filesystem::path& path,
+                                                 SqliteStoreOptions options) {
   const std::string name = path.string();
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(name.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
@@ -441,7 +483,10 @@ Result<std::shared_ptr<Store>> open_sqlite_store(const std::filesystem::path& pa
       return fail(unavailable(fmt::format("store {}: damaged (PRAGMA quick_check failed)", name)));
   }
 
-  if (auto r = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", name); !r) {
+  const char* pragmas = options.durability == Durability::per_trigger
+                            ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                            : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+  if (auto r = exec(db, pragmas, name); !r) {
     return fail(r.error());
   }
   for (auto v = *version; v < k_store_schema_version; ++v) {
@@ -453,7 +498,7 @@ Result<std::shared_ptr<Store>> open_sqlite_store(const std::filesystem::path& pa
     }
   }
   try {
-    return std::shared_ptr<Store>(std::make_shared<SqliteStore>(db, name));
+    return std::shared_ptr<Store>(std::make_shared<SqliteStore>(db, name, options));
   } catch (const std::exception& error) {
     return fail(unavailable(fmt::format("store {}: {}", name, error.what())));
   }
