@@ -116,7 +116,9 @@ class Engine {
   /// combined status. After a SECRET_DELETED dispatch the secret's subscriptions and expiry
   /// timers are gone. Answers one entry per match (none for a secret herald does not know).
   /// With a store, the records and deliveries are written (one transaction) before any sink
-  /// runs; when trigger answers, they are durable.
+  /// runs; when trigger answers, they are durable. With asynchronous delivery the report's
+  /// statuses are PENDING and workers deliver (with retries) afterwards; a full queue waits up
+  /// to Options::enqueue_timeout, then answers unavailable (nothing is queued or written).
   /// Errors: invalid_argument (project id, secret name, version id, an out-of-range enum);
   /// unavailable (the store refused: nothing was delivered).
   Result<TriggerReport> trigger(std::string_view project_id, const LifecycleEvent& event);
@@ -154,7 +156,14 @@ class Engine {
   [[nodiscard]] Result<Page<NotificationRecord>> list_records(std::string_view project_id,
                                                               const RecordQuery& query) const;
 
+  /// Asynchronous delivery without workers (Options::delivery_workers = 0): attempts every
+  /// delivery due at clock now on the calling thread, retries included; answers how many
+  /// attempts were made. With workers, or synchronous delivery, there is nothing to do: 0.
+  std::size_t run_deliveries();
+
  private:
+  void forget_if_deleted(std::string_view project_id, const LifecycleEvent& event);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -11,6 +11,25 @@
 
 namespace herald {
 
+/// How deliveries are made.
+enum class DeliveryMode {
+  /// Inside trigger(): when it returns, every status is final.
+  synchronous,
+  /// By delivery workers after trigger() returned (statuses PENDING in its report), with retries.
+  asynchronous,
+};
+
+/// When a failed delivery is tried again: after attempt n fails, the next waits a random time in
+/// [0, min(max_backoff, initial_backoff * 2^(n-1))] ("full jitter").
+struct RetryPolicy {
+  /// Retries after the first try. Default: 6, the public service's count.
+  std::size_t max_retries = 6;
+  /// Default: 1 s.
+  std::chrono::milliseconds initial_backoff{1000};
+  /// Default: 60 s.
+  std::chrono::milliseconds max_backoff{60'000};
+};
+
 struct Options {
   /// Most events one project may hold; creating one more is refused with HERALD.1003.
   /// Default: 30, the public quota per account.
@@ -27,6 +46,28 @@ struct Options {
   /// Whether deliveries are recorded (list_records). Default: true, as the contract keeps every
   /// delivery; a host that keeps its own log (or a benchmark of routing alone) may turn it off.
   bool keep_records = true;
+
+  /// Synchronous or asynchronous delivery. Default: synchronous.
+  DeliveryMode delivery = DeliveryMode::synchronous;
+
+  /// Asynchronous delivery: worker threads. 0 means none: the host calls run_deliveries().
+  /// Default: 2.
+  std::size_t delivery_workers = 2;
+
+  /// Asynchronous delivery: the retry schedule of a failed delivery.
+  RetryPolicy retry;
+
+  /// Asynchronous delivery: how long one attempt may run before it counts as failed ("timed
+  /// out"), so that a hung sink cannot stall the other deliveries (a worker is added to replace
+  /// the stuck one). Default: 10 s.
+  std::chrono::milliseconds attempt_timeout{10'000};
+
+  /// Asynchronous delivery: most deliveries queued (waiting or being retried). Default: 10 000.
+  std::size_t max_queued_deliveries = 10'000;
+
+  /// Asynchronous delivery: how long trigger() waits for room in a full queue before it answers
+  /// an error (nothing is dropped silently). Default: 0, answer at once.
+  std::chrono::milliseconds enqueue_timeout{0};
 
   /// The shape of every message. Default: herald's JSON object (CloudEvents 1.0 is the option
   /// for receivers that speak it).

@@ -20,9 +20,11 @@ enum class NotificationStatus {
   success,  ///< "SUCCESS": the sinks took the message
   fail,     ///< "FAIL": a sink tried and failed (missing topic, other project's topic, a throw)
   invalid,  ///< "INVALID": no sink serves the target type, or the target id is malformed for it
+  pending,  ///< "PENDING": queued for asynchronous delivery (trigger reports only, never a record)
 };
 
 [[nodiscard]] std::string_view to_string(NotificationStatus status) noexcept;
+/// The final status spelled exactly `text` (SUCCESS, FAIL or INVALID), or nullopt.
 [[nodiscard]] std::optional<NotificationStatus> parse_notification_status(
     std::string_view text) noexcept;
 

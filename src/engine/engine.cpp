@@ -8,6 +8,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "delivery/async_delivery.hpp"
 #include "dispatch/message.hpp"
 #include "engine/striped_shared_mutex.hpp"
 #include "model/uuid.hpp"
@@ -53,6 +54,22 @@ struct Engine::Impl {
   std::shared_ptr<Store> store;
   // Deliveries a crash left in the store's outbox, for deliver_pending().
   std::vector<std::shared_ptr<Notification>> pending;
+  // Asynchronous delivery (Options::delivery); declared last so that it stops first.
+  std::unique_ptr<detail::AsyncDelivery> async;
+
+  // A delivery is final: stamp it in the store, keep its record.
+  void finish(std::shared_ptr<Notification> notification, detail::SinkVerdict verdict) {
+    if (store) {
+      // Not stamped (store refused): it stays in the outbox and is made again after a restart.
+      (void)store->finish_delivery(notification->notification_id, verdict.status, verdict.reason);
+    }
+    if (options.keep_records) {
+      const std::string project = notification->project_id;
+      detail::Delivery one[] = {
+          {std::move(notification), verdict.status, std::move(verdict.reason)}};
+      records.append(project, one, clock->now());
+    }
+  }
 
   StoredTimer stored(const detail::ExpiryTimer& t) const {
     return StoredTimer{t.project_id, t.secret_name, t.version_id, t.expire_time, t.secret_type};
@@ -73,6 +90,13 @@ Error secret_not_found(std::string_view name) {
 Engine::Engine(Options options, std::shared_ptr<Clock> clock)
     : impl_(std::make_unique<Impl>(options, std::move(clock))) {
   assert(impl_->clock != nullptr);
+  if (impl_->options.delivery == DeliveryMode::asynchronous) {
+    impl_->async = std::make_unique<detail::AsyncDelivery>(
+        impl_->options, impl_->clock, impl_->sinks,
+        [impl = impl_.get()](std::shared_ptr<Notification> n, detail::SinkVerdict verdict) {
+          impl->finish(std::move(n), std::move(verdict));
+        });
+  }
 }
 
 Engine::~Engine() = default;
@@ -145,19 +169,12 @@ std::size_t Engine::deliver_pending() {
     pending.swap(impl_->pending);
   }
   const std::uint64_t generation = impl_->sinks.generation();
+  const std::size_t count = pending.size();
   for (auto& shared : pending) {
     auto verdict = impl_->sinks.deliver(*shared, generation);
-    if (impl_->store) {
-      (void)impl_->store->finish_delivery(shared->notification_id, verdict.status, verdict.reason);
-    }
-    if (impl_->options.keep_records) {
-      std::vector<detail::Delivery> one;
-      const std::string project = shared->project_id;
-      one.push_back(detail::Delivery{std::move(shared), verdict.status, std::move(verdict.reason)});
-      impl_->records.append(project, one, impl_->clock->now());
-    }
+    impl_->finish(std::move(shared), std::move(verdict));
   }
-  return pending.size();
+  return count;
 }
 
 const Options& Engine::options() const noexcept { return impl_->options; }
@@ -313,6 +330,20 @@ Result<void> validate_lifecycle(std::string_view project_id, const LifecycleEven
 
 }  // namespace
 
+void Engine::forget_if_deleted(std::string_view project_id, const LifecycleEvent& event) {
+  if (event.type != EventType::secret_deleted) return;
+  std::unique_lock lock(impl_->mutex);
+  // With a store, the secret is forgotten only once the store has forgotten it too (else it
+  // stays known in both, and a later SECRET_DELETED forgets it).
+  const bool stored = !impl_->store || impl_->store->delete_secret(project_id, event.secret_name);
+  if (stored) {
+    if (auto* project = impl_->find_project(project_id)) project->forget_secret(event.secret_name);
+    impl_->timers.drop_secret(project_id, event.secret_name);
+  }
+}
+
+std::size_t Engine::run_deliveries() { return impl_->async ? impl_->async->run_due() : 0; }
+
 Result<TriggerReport> Engine::trigger(std::string_view project_id, const LifecycleEvent& event) {
   if (auto r = validate_lifecycle(project_id, event); !r) return r.error();
   const TimePoint now = impl_->clock->now();
@@ -347,6 +378,12 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
         detail::render_message(n, impl_->options.message_format));
   }
 
+  // Asynchronous: room in the queue first, so that a full queue refuses before anything is
+  // written (never a silent drop).
+  if (impl_->async && !notifications.empty()) {
+    if (auto r = impl_->async->reserve(notifications.size()); !r) return r.error();
+  }
+
   // With a store, the records (pending) and their deliveries are durable before any sink runs:
   // a crash from here on is repaired by deliver_pending() after the restart.
   if (impl_->store && !notifications.empty()) {
@@ -355,8 +392,20 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
     for (const auto& shared : notifications) written.push_back(shared.get());
     if (auto r = impl_->store->begin_deliveries(written, now - impl_->options.record_retention);
         !r) {
+      if (impl_->async) impl_->async->release(notifications.size());
       return r.error();
     }
+  }
+
+  if (impl_->async) {
+    TriggerReport report;
+    for (const auto& shared : notifications) {
+      report.notifications.push_back(DeliveryReport{
+          shared->event_name, shared->notification_id, NotificationStatus::pending, {}});
+    }
+    impl_->async->enqueue(std::move(notifications));
+    forget_if_deleted(project_id, event);
+    return report;
   }
 
   TriggerReport report;

@@ -65,6 +65,7 @@ std::string_view to_string(NotificationStatus status) noexcept {
     case NotificationStatus::success: return "SUCCESS";
     case NotificationStatus::fail: return "FAIL";
     case NotificationStatus::invalid: return "INVALID";
+    case NotificationStatus::pending: return "PENDING";
   }
   return {};
 }
