@@ -68,7 +68,10 @@ class store_test : public ::testing::TestWithParam<Kind> {
     EXPECT_TRUE(opened.ok()) << opened.error().message();
     return opened.ok() ? std::move(opened).value() : memory_store();
   }
+  // Synchronous delivery unless a test asks otherwise: these tests are about what is stored,
+  // and a synchronous trigger has finished its work when it returns.
   std::unique_ptr<Engine> open_engine(Options options = {}) {
+    if (options.delivery == DeliveryMode::automatic) options.delivery = DeliveryMode::synchronous;
     auto engine = Engine::open(store(), options, clock_);
     EXPECT_TRUE(engine.ok()) << engine.error().message();
     return std::move(engine).value();
@@ -227,20 +230,22 @@ TEST_P(store_test, a_delivery_a_crash_left_in_the_outbox_goes_out_after_the_rest
     const Notification* written[] = {&left};
     ASSERT_TRUE(store()->begin_deliveries(written, clock_->now() - std::chrono::days(90)).ok());
   }
-  auto engine = open_engine();
-  EXPECT_TRUE(engine->list_records(k_project, {})->items.empty())
-      << "pending records are not listed";
-  std::vector<std::string> delivered;
-  const ScopedConnection sink =
-      engine->connect_sink("SMN", callback_sink([&](const Notification& n) {
-                             delivered.push_back(n.notification_id + " " + *n.payload);
-                           }));
-  EXPECT_EQ(engine->deliver_pending(), 1U);
-  EXPECT_EQ(delivered, names{left.notification_id + " " + *left.payload})
-      << "the same id and message";
-  EXPECT_EQ(engine->list_records(k_project, {})->items.at(0).notification_status,
-            NotificationStatus::success);
-  EXPECT_EQ(engine->deliver_pending(), 0U);
+  {
+    auto engine = open_engine();
+    EXPECT_TRUE(engine->list_records(k_project, {})->items.empty())
+        << "pending records are not listed";
+    std::vector<std::string> delivered;
+    const ScopedConnection sink =
+        engine->connect_sink("SMN", callback_sink([&](const Notification& n) {
+                               delivered.push_back(n.notification_id + " " + *n.payload);
+                             }));
+    EXPECT_EQ(engine->deliver_pending(), 1U);
+    EXPECT_EQ(delivered, names{left.notification_id + " " + *left.payload})
+        << "the same id and message";
+    EXPECT_EQ(engine->list_records(k_project, {})->items.at(0).notification_status,
+              NotificationStatus::success);
+    EXPECT_EQ(engine->deliver_pending(), 0U);
+  }  // closed: final statuses still waiting (group commit) are written now
   auto again = open_engine();
   EXPECT_EQ(again->deliver_pending(), 0U) << "the final status was stored";
   EXPECT_EQ(again->list_records(k_project, {})->items.size(), 1U);
@@ -313,7 +318,7 @@ class FlakyStore final : public Store {
 TEST(store_write_through_test, a_refused_write_changes_nothing_in_memory_or_store) {
   auto clock = std::make_shared<ManualClock>();
   auto flaky = std::make_shared<FlakyStore>(memory_store());
-  auto engine = Engine::open(flaky, Options{}, clock).value();
+  auto engine = Engine::open(flaky, Options{.delivery = DeliveryMode::synchronous}, clock).value();
   const auto original = engine->create_event(k_project, event_spec("e")).value();
   ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
   ASSERT_TRUE(engine->set_version_expiry(k_project, "db", "v1", clock->now() + 1h).ok());
@@ -349,7 +354,8 @@ TEST(store_write_through_test, a_refused_write_changes_nothing_in_memory_or_stor
 
   // ...and so is the store: a restart sees the same.
   flaky->refuse = false;
-  auto restarted = Engine::open(flaky, Options{}, clock).value();
+  auto restarted =
+      Engine::open(flaky, Options{.delivery = DeliveryMode::synchronous}, clock).value();
   EXPECT_EQ(restarted->show_event(k_project, "e").value(), original);
   EXPECT_EQ(restarted->show_secret(k_project, "db")->event_subscriptions, names{"e"});
   EXPECT_ERROR(restarted->show_event(k_project, "new"), not_found, "new");
@@ -472,7 +478,8 @@ TEST(sqlite_store_test, per_trigger_durability_stores_each_final_status_at_once)
   TempDir dir;
   const auto path = dir.file("per-trigger.db");
   auto engine =
-      Engine::open(open_sqlite_store(path, {.durability = Durability::per_trigger}).value())
+      Engine::open(open_sqlite_store(path, {.durability = Durability::per_trigger}).value(),
+                   Options{.delivery = DeliveryMode::synchronous})
           .value();
   const ScopedConnection sink =
       engine->connect_sink("SMN", callback_sink([](const Notification&) {}));
@@ -488,7 +495,9 @@ TEST(sqlite_store_test, per_trigger_durability_stores_each_final_status_at_once)
 TEST(sqlite_store_test, batched_durability_writes_waiting_statuses_with_the_next_trigger) {
   TempDir dir;
   const auto path = dir.file("batched.db");
-  auto engine = Engine::open(open_sqlite_store(path).value()).value();
+  auto engine =
+      Engine::open(open_sqlite_store(path).value(), Options{.delivery = DeliveryMode::synchronous})
+          .value();
   const ScopedConnection sink =
       engine->connect_sink("SMN", callback_sink([](const Notification&) {}));
   ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
@@ -502,6 +511,23 @@ TEST(sqlite_store_test, batched_durability_writes_waiting_statuses_with_the_next
   ASSERT_EQ(snapshot.deliveries.size(), 2U);
   EXPECT_EQ(snapshot.deliveries[0].status, NotificationStatus::success)
       << "written in the second trigger's transaction";
+}
+
+TEST(store_delivery_mode_test, an_engine_on_a_store_delivers_asynchronously_by_default) {
+  auto clock = std::make_shared<ManualClock>();
+  auto engine = Engine::open(memory_store(), Options{.delivery_workers = 0}, clock).value();
+  ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
+  ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
+  const auto report = engine->trigger(k_project, {"db", EventType::secret_rotated}).value();
+  EXPECT_EQ(report.notifications.at(0).notification_status, NotificationStatus::pending);
+  Engine plain(Options{}, clock);
+  ASSERT_TRUE(plain.create_event(k_project, event_spec("e")).ok());
+  ASSERT_TRUE(plain.set_subscriptions(k_project, "db", names{"e"}).ok());
+  EXPECT_EQ(plain.trigger(k_project, {"db", EventType::secret_rotated})
+                ->notifications.at(0)
+                .notification_status,
+            NotificationStatus::invalid)
+      << "without a store: synchronous, final at once (no sink: INVALID)";
 }
 
 TEST(sqlite_store_test, a_directory_that_does_not_exist_is_a_clear_error) {

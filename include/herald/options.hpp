@@ -13,6 +13,8 @@ namespace herald {
 
 /// How deliveries are made.
 enum class DeliveryMode {
+  /// Synchronous for an engine without a store, asynchronous for one opened on a store.
+  automatic,
   /// Inside trigger(): when it returns, every status is final.
   synchronous,
   /// By delivery workers after trigger() returned (statuses PENDING in its report), with retries.
@@ -47,8 +49,9 @@ struct Options {
   /// delivery; a host that keeps its own log (or a benchmark of routing alone) may turn it off.
   bool keep_records = true;
 
-  /// Synchronous or asynchronous delivery. Default: synchronous.
-  DeliveryMode delivery = DeliveryMode::synchronous;
+  /// Synchronous or asynchronous delivery. Default: automatic — synchronous without a store
+  /// (trigger's report is final), asynchronous with one (the outbox makes it safe).
+  DeliveryMode delivery = DeliveryMode::automatic;
 
   /// Asynchronous delivery: worker threads. 0 means none: the host calls run_deliveries().
   /// Default: 2.

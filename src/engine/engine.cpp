@@ -106,6 +106,7 @@ Result<std::unique_ptr<Engine>> Engine::open(std::shared_ptr<Store> store, Optio
   assert(store != nullptr);
   auto snapshot = store->load();
   if (!snapshot) return std::move(snapshot).error();
+  if (options.delivery == DeliveryMode::automatic) options.delivery = DeliveryMode::asynchronous;
   auto engine = std::make_unique<Engine>(options, std::move(clock));
   Impl& impl = *engine->impl_;
   const auto damaged = [](const std::string& what) {
