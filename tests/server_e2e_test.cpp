@@ -397,6 +397,16 @@ TEST(server_e2e_store_test, a_restarted_server_finds_its_events_in_the_store) {
             .request("PUT", "/v1/project-a/secrets/db", auth, R"({"event_subscriptions":["kept"]})")
             ->status,
         200);
+    ASSERT_EQ(client.request("POST", "/v2/project-a/notifications/topics", auth, R"({"name":"t"})")
+                  ->status,
+              201);
+    const auto fired = client.request("POST", "/v1/project-a/csms/lifecycle-events", auth,
+                                      R"({"secret_name":"db","event_type":"SECRET_ROTATED"})");
+    ASSERT_EQ(fired->status, 200) << fired->body;
+    EXPECT_EQ(
+        json::parse(fired->body).at("notifications").at(0).at("notification_status").as_string(),
+        "PENDING")
+        << "with a store, delivery is asynchronous";
     EXPECT_EQ(server.stop(), 0);
   }
   testing::ServerProcess server(args);
@@ -406,6 +416,15 @@ TEST(server_e2e_store_test, a_restarted_server_finds_its_events_in_the_store) {
   EXPECT_EQ(json::parse(shown->body).at("event").at("event_id").as_string(), event_id);
   const auto secret = client.request("GET", "/v1/project-a/secrets/db", auth);
   EXPECT_EQ(json::parse(secret->body).at("secret").at("event_subscriptions"), json::array{"kept"});
+  const auto topics = client.request("GET", "/v2/project-a/notifications/topics", auth);
+  EXPECT_EQ(json::parse(topics->body).at("topic_count").as_int64(), 1) << "the topic was stored";
+  // The notification went out before the stop, or after the restart from the outbox: either way
+  // it is final, to the stored topic.
+  const auto records = client.request("GET", "/v1/project-a/csms/notification-records", auth);
+  const auto parsed = json::parse(records->body);
+  const auto& list = parsed.at("records").as_array();
+  ASSERT_EQ(list.size(), 1U) << records->body;
+  EXPECT_EQ(list[0].at("notification_status").as_string(), "SUCCESS") << records->body;
   EXPECT_EQ(server.stop(), 0);
   std::filesystem::remove_all(dir);
 }

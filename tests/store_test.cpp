@@ -302,6 +302,12 @@ class FlakyStore final : public Store {
   Result<void> delete_timer(std::string_view p, std::string_view s, std::string_view v) override {
     return refuse ? broken() : inner_->delete_timer(p, s, v);
   }
+  Result<void> put_topic(const StoredTopic& t) override {
+    return refuse ? broken() : inner_->put_topic(t);
+  }
+  Result<void> delete_topic(std::string_view p, std::string_view n) override {
+    return refuse ? broken() : inner_->delete_topic(p, n);
+  }
   Result<void> begin_deliveries(std::span<const Notification* const> n, TimePoint t) override {
     return refuse ? broken() : inner_->begin_deliveries(n, t);
   }
@@ -528,6 +534,33 @@ TEST(store_delivery_mode_test, an_engine_on_a_store_delivers_asynchronously_by_d
                 .notification_status,
             NotificationStatus::invalid)
       << "without a store: synchronous, final at once (no sink: INVALID)";
+}
+
+TEST(smn_store_test, topics_kept_in_a_store_come_back_and_deletions_stay) {
+  TempDir dir;
+  const auto path = dir.file("topics.db");
+  std::string urn;
+  {
+    auto topics = SmnTopics::open("region-9", open_sqlite_store(path).value()).value();
+    urn = topics->create_topic(k_project, "rotations", "Rotation notices")->topic.topic_urn;
+    ASSERT_TRUE(topics->create_topic(k_project, "doomed").ok());
+    ASSERT_TRUE(
+        topics->delete_topic(k_project, "urn:smn:region-9:" + std::string(k_project) + ":doomed")
+            .ok());
+  }
+  auto topics = SmnTopics::open("region-9", open_sqlite_store(path).value()).value();
+  const auto listed = topics->list_topics(k_project).value();
+  ASSERT_EQ(listed.size(), 1U);
+  EXPECT_EQ(listed[0], (SmnTopic{urn, "rotations", "Rotation notices"}));
+  EXPECT_FALSE(topics->create_topic(k_project, "rotations")->created) << "still there";
+}
+
+TEST(smn_store_test, a_topic_the_store_refuses_is_not_created) {
+  auto flaky = std::make_shared<FlakyStore>(memory_store());
+  auto topics = SmnTopics::open("region-1", flaky).value();
+  flaky->refuse = true;
+  EXPECT_ERROR(topics->create_topic(k_project, "t"), unavailable, "disk full");
+  EXPECT_TRUE(topics->list_topics(k_project)->empty());
 }
 
 TEST(sqlite_store_test, a_directory_that_does_not_exist_is_a_clear_error) {

@@ -41,8 +41,10 @@ options:
   --idle-timeout-ms N      time a kept-alive connection may wait for its next request
                            (default 30000)
   --threads N              I/O threads (default 2)
-  --store PATH             keep events, subscriptions and expiry timers in the SQLite file PATH
-                           (created if missing), so that a restart finds them again; without it,
+  --store PATH             keep events, subscriptions, expiry timers, records, pending deliveries
+                           and SMN topics in the SQLite file PATH (created if missing), so that a
+                           restart finds them and delivers what a crash interrupted; deliveries
+                           are then asynchronous (lifecycle events answer PENDING). Without it,
                            everything lives in memory only
   --help                   this text
 
@@ -317,23 +319,27 @@ int main(int argc, char** argv) {
   const Config config = parse_args(argc, argv);
 
   std::unique_ptr<herald::Engine> engine_owner;
+  std::shared_ptr<herald::SmnTopics> topics;
   if (config.store.empty()) {
     engine_owner = std::make_unique<herald::Engine>();
+    topics = std::make_shared<herald::SmnTopics>(config.region);
   } else {
-    auto store = herald::open_sqlite_store(config.store);
-    auto opened = store ? herald::Engine::open(std::move(store).value())
-                        : herald::Result<std::unique_ptr<herald::Engine>>(store.error());
-    if (!opened) {
-      std::cerr << "herald-server: " << opened.error().message() << "\n";
+    const auto fail = [](const herald::Error& error) {
+      std::cerr << "herald-server: " << error.message() << "\n";
       return 1;
-    }
+    };
+    auto store = herald::open_sqlite_store(config.store);
+    if (!store) return fail(store.error());
+    auto opened = herald::Engine::open(*store);
+    if (!opened) return fail(opened.error());
+    auto stored_topics = herald::SmnTopics::open(config.region, *store);
+    if (!stored_topics) return fail(stored_topics.error());
     engine_owner = std::move(opened).value();
+    topics = std::move(stored_topics).value();
   }
   herald::Engine& engine = *engine_owner;
-  auto topics = std::make_shared<herald::SmnTopics>(config.region);
   const herald::ScopedConnection smn = engine.connect_sink("SMN", herald::smn_sink(topics));
-  // What a crash left in the store's outbox goes out now (the SMN stand-in's topics are not
-  // stored yet: such deliveries end as FAIL records until they are).
+  // What a crash left in the store's outbox goes out now, to the stored topics.
   engine.deliver_pending();
   const herald::RestRouter router(engine, *topics, config.tokens);
   herald::ExpiryScheduler scheduler(engine);

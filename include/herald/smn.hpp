@@ -26,6 +26,8 @@
 
 namespace herald {
 
+class Store;
+
 struct SmnTopic {
   std::string topic_urn;
   std::string name;
@@ -48,12 +50,17 @@ class SmnTopics {
   SmnTopics(const SmnTopics&) = delete;
   SmnTopics& operator=(const SmnTopics&) = delete;
 
+  /// Topics of `region` kept in `store` as well: the stored topics are loaded now, and creating
+  /// or deleting one writes through (messages are not stored: they are for inspection).
+  /// Errors: unavailable, when the store cannot be read.
+  static Result<std::shared_ptr<SmnTopics>> open(std::string region, std::shared_ptr<Store> store);
+
   [[nodiscard]] const std::string& region() const noexcept;
 
   /// Creates the topic `name` in the project, or answers the existing one (idempotent by name;
   /// an existing topic keeps its display name). Errors: invalid_argument (project_id; name:
   /// 1–255 chars of letters, digits, `-`, `_`, starting with a letter or digit; display_name:
-  /// at most 192 bytes, no control characters).
+  /// at most 192 bytes, no control characters); unavailable (the store refused: not created).
   Result<SmnTopicCreated> create_topic(std::string_view project_id, std::string_view name,
                                        std::string_view display_name = {});
   /// The project's topics, ordered by name. Errors: invalid_argument (project_id).

@@ -49,6 +49,13 @@ struct StoredTimer {
   SecretType secret_type = SecretType::common;
 };
 
+/// An SMN stand-in topic (its URN is made from the region of the SmnTopics that loads it).
+struct StoredTopic {
+  std::string project_id;
+  std::string name;
+  std::string display_name;
+};
+
 /// One delivery as stored: the notification (with its message) and, once final, its outcome.
 struct StoredDelivery {
   Notification notification;
@@ -61,6 +68,7 @@ struct StoreSnapshot {
   std::vector<StoredEvent> events;
   std::vector<StoredSecret> secrets;
   std::vector<StoredTimer> timers;
+  std::vector<StoredTopic> topics;
   /// Records and pending deliveries, oldest first (in the order they were written).
   std::vector<StoredDelivery> deliveries;
 };
@@ -85,6 +93,10 @@ class Store {
   virtual Result<void> put_timer(const StoredTimer& timer) = 0;
   virtual Result<void> delete_timer(std::string_view project_id, std::string_view secret_name,
                                     std::string_view version_id) = 0;
+
+  /// Creates or replaces an SMN stand-in topic; deletes one.
+  virtual Result<void> put_topic(const StoredTopic& topic) = 0;
+  virtual Result<void> delete_topic(std::string_view project_id, std::string_view name) = 0;
 
   /// In one transaction: records the notifications as pending, puts their deliveries in the
   /// outbox, and drops final records whose trigger_time is at or before `prune_before`.
@@ -125,7 +137,7 @@ struct SqliteStoreOptions {
                                                                SqliteStoreOptions options = {});
 
 /// The schema version this herald writes and reads up to (1: configuration; 2: records and the
-/// outbox).
-inline constexpr int k_store_schema_version = 2;
+/// outbox; 3: SMN stand-in topics).
+inline constexpr int k_store_schema_version = 3;
 
 }  // namespace herald

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "herald/store.hpp"
 #include "validate/validate.hpp"
 
 namespace herald {
@@ -56,6 +57,7 @@ struct TopicState {
 
 struct SmnTopics::Impl {
   std::string region;
+  std::shared_ptr<Store> store;  // null: topics live in memory only
   mutable std::shared_mutex mutex;
   // project → topic name → topic
   std::map<std::string, std::map<std::string, TopicState, std::less<>>, std::less<>> projects;
@@ -82,6 +84,25 @@ SmnTopics::SmnTopics(std::string region) : impl_(std::make_unique<Impl>()) {
 }
 SmnTopics::~SmnTopics() = default;
 
+Result<std::shared_ptr<SmnTopics>> SmnTopics::open(std::string region,
+                                                   std::shared_ptr<Store> store) {
+  auto snapshot = store->load();
+  if (!snapshot) return std::move(snapshot).error();
+  auto topics = std::make_shared<SmnTopics>(std::move(region));
+  for (const auto& stored : snapshot->topics) {
+    if (!valid_topic_name(stored.name) || !validate::project_id(stored.project_id)) {
+      return Error{ErrorCode::unavailable, fmt::format("store: topic {} of project {} is not valid",
+                                                       stored.name, stored.project_id)};
+    }
+    SmnTopic topic{
+        fmt::format("urn:smn:{}:{}:{}", topics->impl_->region, stored.project_id, stored.name),
+        stored.name, stored.display_name};
+    topics->impl_->projects[stored.project_id].emplace(stored.name, TopicState{topic, {}, {}});
+  }
+  topics->impl_->store = std::move(store);
+  return topics;
+}
+
 const std::string& SmnTopics::region() const noexcept { return impl_->region; }
 
 Result<SmnTopicCreated> SmnTopics::create_topic(std::string_view project_id, std::string_view name,
@@ -105,6 +126,12 @@ Result<SmnTopicCreated> SmnTopics::create_topic(std::string_view project_id, std
   }
   SmnTopic topic{fmt::format("urn:smn:{}:{}:{}", impl_->region, project_id, name),
                  std::string(name), std::string(display_name)};
+  if (impl_->store) {
+    if (auto r = impl_->store->put_topic({std::string(project_id), topic.name, topic.display_name});
+        !r) {
+      return r.error();
+    }
+  }
   topics.emplace(std::string(name), TopicState{topic, {}, {}});
   return SmnTopicCreated{std::move(topic), true};
 }
@@ -132,6 +159,9 @@ Result<void> SmnTopics::delete_topic(std::string_view project_id, std::string_vi
   if (auto r = validate::project_id(project_id); !r) return r;
   std::unique_lock lock(impl_->mutex);
   if (impl_->find(project_id, topic_urn) == nullptr) return topic_not_found(topic_urn);
+  if (impl_->store) {
+    if (auto r = impl_->store->delete_topic(project_id, parse_urn(topic_urn)->topic); !r) return r;
+  }
   auto& topics = impl_->projects.find(project_id)->second;
   topics.erase(topics.find(parse_urn(topic_urn)->topic));
   return {};

@@ -19,7 +19,18 @@ class MemoryStore final : public Store {
       snapshot.secrets.push_back({key.first, key.second, names});
     for (const auto& [key, timer] : timers_) snapshot.timers.push_back(timer);
     snapshot.deliveries.assign(deliveries_.begin(), deliveries_.end());
+    for (const auto& [key, topic] : topics_) snapshot.topics.push_back(topic);
     return snapshot;
+  }
+  Result<void> put_topic(const StoredTopic& topic) override {
+    std::lock_guard lock(mutex_);
+    topics_[{topic.project_id, topic.name}] = topic;
+    return {};
+  }
+  Result<void> delete_topic(std::string_view project_id, std::string_view name) override {
+    std::lock_guard lock(mutex_);
+    topics_.erase({std::string(project_id), std::string(name)});
+    return {};
   }
   Result<void> begin_deliveries(std::span<const Notification* const> notifications,
                                 TimePoint prune_before) override {
@@ -84,6 +95,7 @@ class MemoryStore final : public Store {
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> secrets_;
   std::map<std::tuple<std::string, std::string, std::string>, StoredTimer> timers_;
   std::vector<StoredDelivery> deliveries_;
+  std::map<std::pair<std::string, std::string>, StoredTopic> topics_;
 };
 
 }  // namespace

@@ -43,6 +43,12 @@ CREATE TABLE records (
 CREATE INDEX records_by_time ON records (trigger_time);
 CREATE TABLE outbox (notification_id TEXT PRIMARY KEY, attempts INTEGER NOT NULL) WITHOUT ROWID;
 )sql",
+    // 3: the SMN stand-in's topics, so that a restarted server delivers to the same topics.
+    R"sql(
+CREATE TABLE smn_topics (
+  project_id TEXT NOT NULL, name TEXT NOT NULL, display_name TEXT NOT NULL,
+  PRIMARY KEY (project_id, name)) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(k_migrations) == k_store_schema_version);
 
@@ -134,6 +140,8 @@ class SqliteStore final : public Store {
     finish_record_ =
         Statement(db_, "UPDATE records SET status = ?, reason = ? WHERE notification_id = ?");
     delete_outbox_ = Statement(db_, "DELETE FROM outbox WHERE notification_id = ?");
+    put_topic_ = Statement(db_, "INSERT OR REPLACE INTO smn_topics VALUES (?,?,?)");
+    delete_topic_ = Statement(db_, "DELETE FROM smn_topics WHERE project_id = ? AND name = ?");
     begin_ = Statement(db_, "BEGIN IMMEDIATE");
     commit_ = Statement(db_, "COMMIT");
     rollback_ = Statement(db_, "ROLLBACK");
@@ -179,6 +187,10 @@ class SqliteStore final : public Store {
       auto delivery = delivery_of(records);
       if (!delivery) return std::move(delivery).error();
       snapshot.deliveries.push_back(std::move(delivery).value());
+    }
+    Statement topics(db_, "SELECT project_id, name, display_name FROM smn_topics ORDER BY 1, 2");
+    while (topics.step() == SQLITE_ROW) {
+      snapshot.topics.push_back(StoredTopic{topics.text(0), topics.text(1), topics.text(2)});
     }
     Statement timers(db_, "SELECT * FROM expiry_timers ORDER BY 1, 2, 3");
     while (timers.step() == SQLITE_ROW) {
@@ -246,6 +258,16 @@ class SqliteStore final : public Store {
     return transaction([&] {
       return run(delete_timer_.bind(1, project_id).bind(2, secret_name).bind(3, version_id));
     });
+  }
+
+  Result<void> put_topic(const StoredTopic& topic) override {
+    return transaction([&] {
+      return run(
+          put_topic_.bind(1, topic.project_id).bind(2, topic.name).bind(3, topic.display_name));
+    });
+  }
+  Result<void> delete_topic(std::string_view project_id, std::string_view name) override {
+    return transaction([&] { return run(delete_topic_.bind(1, project_id).bind(2, name)); });
   }
 
   Result<void> begin_deliveries(std::span<const Notification* const> notifications,
@@ -409,7 +431,8 @@ class SqliteStore final : public Store {
   std::vector<Finish> finishes_;  // final statuses not written yet (group commit)
   Statement put_event_, delete_event_, put_secret_, clear_subscriptions_, put_subscription_,
       delete_secret_, delete_timers_of_secret_, put_timer_, delete_timer_, put_record_, put_outbox_,
-      prune_records_, finish_record_, delete_outbox_, begin_, commit_, rollback_;
+      prune_records_, finish_record_, delete_outbox_, put_topic_, delete_topic_, begin_, commit_,
+      rollback_;
 };
 
 // The integer answer of a one-row query, or the SQLite error.
