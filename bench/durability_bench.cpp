@@ -15,12 +15,13 @@ namespace {
 constexpr std::string_view k_project = "bench-project";
 
 struct Durable {
-  Durable(bool with_store, Durability durability) {
+  Durable(bool with_store, Durability durability, DeliveryMode mode) {
     path = std::filesystem::temp_directory_path() /
            ("herald-bench-" + std::to_string(::getpid()) + (with_store ? ".db" : ".none"));
     std::filesystem::remove(path);
     Options options;
     options.record_retention = std::chrono::milliseconds(200);
+    options.delivery = mode;
     if (with_store) {
       engine = Engine::open(open_sqlite_store(path, {.durability = durability}).value(), options)
                    .value();
@@ -50,7 +51,8 @@ struct Durable {
 
 void BM_durable_trigger(benchmark::State& state) {
   Durable d(state.range(0) != 0,
-            state.range(1) != 0 ? Durability::per_trigger : Durability::batched);
+            state.range(1) != 0 ? Durability::per_trigger : Durability::batched,
+            state.range(2) != 0 ? DeliveryMode::asynchronous : DeliveryMode::synchronous);
   const auto names = secret_names(1000);
   std::size_t i = 0;
   for (auto _ : state) {
@@ -64,12 +66,14 @@ void BM_durable_trigger(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-// store:0 is the baseline (no store); per_trigger:1 fsyncs every commit.
+// store:0 is the baseline (no store); per_trigger:1 fsyncs every commit; async:1 delivers on
+// two worker threads (the default on a store), async:0 inside trigger.
 BENCHMARK(BM_durable_trigger)
-    ->ArgNames({"store", "per_trigger"})
-    ->Args({0, 0})
-    ->Args({1, 0})
-    ->Args({1, 1})
+    ->ArgNames({"store", "per_trigger", "async"})
+    ->Args({0, 0, 0})
+    ->Args({1, 0, 0})
+    ->Args({1, 0, 1})
+    ->Args({1, 1, 0})
     ->UseRealTime();
 
 }  // namespace

@@ -96,9 +96,11 @@ def main():
             target = dict(target=">= 20k req/s, p99 < 5 ms", ok=rps >= 20000 and p99 < 5000) if "GET" in label else {}
             row(label, f"{rps / 1000:.1f} k req/s", f"p50 {bench['p50_us']:.0f} us, p99 {p99:.0f} us", **target)
 
-    base = results.get("BM_durable_trigger/store:0/per_trigger:0/real_time")
-    for per_trigger, label in ((0, "batched"), (1, "per-trigger fsync")):
-        bench = results.get(f"BM_durable_trigger/store:1/per_trigger:{per_trigger}/real_time")
+    base = results.get("BM_durable_trigger/store:0/per_trigger:0/async:0/real_time")
+    for key, per_trigger, label in (("per_trigger:0/async:0", 0, "batched, synchronous delivery"),
+                                    ("per_trigger:0/async:1", 0, "batched, asynchronous delivery"),
+                                    ("per_trigger:1/async:0", 1, "per-trigger fsync")):
+        bench = results.get(f"BM_durable_trigger/store:1/{key}/real_time")
         if bench:
             rate = bench["items_per_second"]
             extra = dict(target=">= 20k/s", ok=rate >= 20000) if per_trigger == 0 else {}
