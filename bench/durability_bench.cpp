@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 
 #include "bench_support.hpp"
 #include "herald/herald.hpp"
@@ -68,6 +69,29 @@ void BM_durable_trigger(benchmark::State& state) {
 
 // store:0 is the baseline (no store); per_trigger:1 fsyncs every commit; async:1 delivers on
 // two worker threads (the default on a store), async:0 inside trigger.
+// Two triggering threads on one durable engine (synchronous delivery): group commit lets them
+// share transactions.
+void BM_durable_trigger_threads(benchmark::State& state) {
+  static std::once_flag once;
+  static std::unique_ptr<Durable> shared;
+  std::call_once(once, [] {
+    shared = std::make_unique<Durable>(true, Durability::batched, DeliveryMode::synchronous);
+  });
+  const auto names = secret_names(1000);
+  std::size_t i = static_cast<std::size_t>(state.thread_index()) * 500;
+  for (auto _ : state) {
+    auto report =
+        shared->engine->trigger(k_project, {names[i++ % names.size()], EventType::secret_rotated});
+    if (!report || report->notifications.size() != 1) {
+      state.SkipWithError("trigger failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+BENCHMARK(BM_durable_trigger_threads)->ThreadRange(1, 2)->UseRealTime();
+
 BENCHMARK(BM_durable_trigger)
     ->ArgNames({"store", "per_trigger", "async"})
     ->Args({0, 0, 0})

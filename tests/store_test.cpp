@@ -6,7 +6,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "test_support.hpp"
 
@@ -561,6 +563,42 @@ TEST(smn_store_test, a_topic_the_store_refuses_is_not_created) {
   flaky->refuse = true;
   EXPECT_ERROR(topics->create_topic(k_project, "t"), unavailable, "disk full");
   EXPECT_TRUE(topics->list_topics(k_project)->empty());
+}
+
+TEST(sqlite_store_test, concurrent_triggers_share_commits_and_lose_nothing) {
+  TempDir dir;
+  const auto path = dir.file("group.db");
+  std::set<std::string> reported;
+  {
+    auto engine = Engine::open(open_sqlite_store(path).value(),
+                               Options{.delivery = DeliveryMode::synchronous})
+                      .value();
+    const ScopedConnection sink =
+        engine->connect_sink("SMN", callback_sink([](const Notification&) {}));
+    ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "a", names{"e"}).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "b", names{"e"}).ok());
+    std::mutex mutex;
+    const auto fire = [&](const char* secret) {
+      for (int i = 0; i < 200; ++i) {
+        const auto report = engine->trigger(k_project, {secret, EventType::secret_rotated});
+        ASSERT_TRUE(report.ok()) << report.error().message();
+        std::lock_guard lock(mutex);
+        reported.insert(report->notifications.at(0).notification_id);
+      }
+    };
+    std::thread first(fire, "a"), second(fire, "b");
+    first.join();
+    second.join();
+  }
+  const auto snapshot = open_sqlite_store(path).value()->load().value();
+  std::set<std::string> stored;
+  for (const auto& d : snapshot.deliveries) {
+    EXPECT_EQ(d.status, NotificationStatus::success);
+    stored.insert(d.notification.notification_id);
+  }
+  EXPECT_EQ(reported.size(), 400U);
+  EXPECT_EQ(stored, reported);
 }
 
 TEST(sqlite_store_test, a_directory_that_does_not_exist_is_a_clear_error) {

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <mutex>
 
 #include "herald/store.hpp"
@@ -270,30 +271,36 @@ class SqliteStore final : public Store {
     return transaction([&] { return run(delete_topic_.bind(1, project_id).bind(2, name)); });
   }
 
+  // Group commit: concurrent triggers share one transaction. The first to arrive leads: it
+  // commits every batch queued meanwhile, then the ones queued during that commit, while the
+  // others wait for their batch's result. With one triggering thread it is one transaction per
+  // trigger; with several, fewer.
   Result<void> begin_deliveries(std::span<const Notification* const> notifications,
                                 TimePoint prune_before) override {
-    return transaction([&]() -> Result<void> {
-      if (auto r = write_finishes(); !r) return r;
-      if (auto r = run(prune_records_.bind(1, to_epoch_ms(prune_before))); !r) return r;
-      for (const Notification* n : notifications) {
-        put_record_.bind(1, n->notification_id)
-            .bind(2, n->project_id)
-            .bind(3, n->event_name)
-            .bind(4, n->event_id)
-            .bind(5, to_string(n->trigger_event_type))
-            .bind(6, n->secret_name)
-            .bind(7, to_string(n->secret_type));
-        if (n->version_id) put_record_.bind(8, *n->version_id);
-        put_record_.bind(9, to_epoch_ms(n->trigger_time))
-            .bind(10, n->target.target_type)
-            .bind(11, n->target.target_id)
-            .bind(12, n->target.target_name)
-            .bind(13, *n->payload);
-        if (auto r = run(put_record_); !r) return r;
-        if (auto r = run(put_outbox_.bind(1, n->notification_id)); !r) return r;
+    BeginBatch mine{notifications, prune_before};
+    std::unique_lock queue_lock(queue_mutex_);
+    queue_.push_back(&mine);
+    while (!mine.done) {
+      if (leader_active_) {
+        batch_done_.wait(queue_lock);
+        continue;
       }
-      return {};
-    });
+      leader_active_ = true;
+      while (!queue_.empty()) {
+        std::vector<BeginBatch*> batches;
+        batches.swap(queue_);
+        queue_lock.unlock();
+        const Result<void> result = transaction([&] { return write_batches(batches); });
+        queue_lock.lock();
+        for (BeginBatch* batch : batches) {
+          batch->result = result;
+          batch->done = true;
+        }
+        batch_done_.notify_all();
+      }
+      leader_active_ = false;
+    }
+    return mine.result;
   }
 
   // Group commit: a final status need not be durable at once (a lost one means the delivery is
@@ -345,6 +352,43 @@ class SqliteStore final : public Store {
       if (auto r = run(delete_outbox_.bind(1, f.notification_id)); !r) return r;
     }
     finishes_.clear();
+    return {};
+  }
+
+  struct BeginBatch {
+    std::span<const Notification* const> notifications;
+    TimePoint prune_before;
+    bool done = false;
+    Result<void> result;
+  };
+
+  // Writes waiting final statuses, prunes, and records every batch's notifications as pending
+  // with their outbox rows. Requires: mutex_ held, inside a transaction.
+  Result<void> write_batches(const std::vector<BeginBatch*>& batches) {
+    if (auto r = write_finishes(); !r) return r;
+    TimePoint prune_before = batches.front()->prune_before;
+    for (const BeginBatch* batch : batches)
+      prune_before = std::max(prune_before, batch->prune_before);
+    if (auto r = run(prune_records_.bind(1, to_epoch_ms(prune_before))); !r) return r;
+    for (const BeginBatch* batch : batches) {
+      for (const Notification* n : batch->notifications) {
+        put_record_.bind(1, n->notification_id)
+            .bind(2, n->project_id)
+            .bind(3, n->event_name)
+            .bind(4, n->event_id)
+            .bind(5, to_string(n->trigger_event_type))
+            .bind(6, n->secret_name)
+            .bind(7, to_string(n->secret_type));
+        if (n->version_id) put_record_.bind(8, *n->version_id);
+        put_record_.bind(9, to_epoch_ms(n->trigger_time))
+            .bind(10, n->target.target_type)
+            .bind(11, n->target.target_id)
+            .bind(12, n->target.target_name)
+            .bind(13, *n->payload);
+        if (auto r = run(put_record_); !r) return r;
+        if (auto r = run(put_outbox_.bind(1, n->notification_id)); !r) return r;
+      }
+    }
     return {};
   }
 
@@ -429,6 +473,10 @@ class SqliteStore final : public Store {
   const SqliteStoreOptions options_;
   std::mutex mutex_;
   std::vector<Finish> finishes_;  // final statuses not written yet (group commit)
+  std::mutex queue_mutex_;        // guards queue_ and leader_active_ (taken before mutex_)
+  std::condition_variable batch_done_;
+  std::vector<BeginBatch*> queue_;
+  bool leader_active_ = false;
   Statement put_event_, delete_event_, put_secret_, clear_subscriptions_, put_subscription_,
       delete_secret_, delete_timers_of_secret_, put_timer_, delete_timer_, put_record_, put_outbox_,
       prune_records_, finish_record_, delete_outbox_, put_topic_, delete_topic_, begin_, commit_,
