@@ -22,8 +22,35 @@ struct BadInput {
   const char* token = k_token_a;  // nullptr: no X-Auth-Token header
 };
 
-/// The state every bad input is sent against (see seed_rest_state): in project-a an event
-/// "existing" that secret "db" subscribes to, and an SMN topic "topic-a".
+/// One request of the state the bad inputs are sent against.
+struct SeedRequest {
+  std::string method;
+  std::string target;
+  std::string body;
+  int status;
+};
+
+/// The state every bad input is sent against, as requests: in project-a the events "existing"
+/// (which secret "db" subscribes to) and "also-existing", an SMN topic "topic-a", and one
+/// delivery record.
+inline std::vector<SeedRequest> seed_requests() {
+  const auto event = [](const char* name) {
+    return std::string(R"({"name":")") + name +
+           R"(","event_types":["SECRET_ROTATED"],"state":"ENABLED","notification":)"
+           R"({"target_type":"SMN","target_id":"urn:smn:region-1:project-a:topic-a",)"
+           R"("target_name":"topic-a"}})";
+  };
+  return {
+      {"POST", "/v1/project-a/csms/events", event("existing"), 200},
+      {"POST", "/v1/project-a/csms/events", event("also-existing"), 200},
+      {"PUT", "/v1/project-a/secrets/db", R"({"event_subscriptions":["existing"]})", 200},
+      {"POST", "/v2/project-a/notifications/topics", R"({"name":"topic-a"})", 201},
+      {"POST", "/v1/project-a/csms/lifecycle-events",
+       R"({"secret_name":"db","event_type":"SECRET_ROTATED"})", 200},
+  };
+}
+
+/// The bad inputs, each with the answer it must get, against the state of seed_requests().
 inline std::vector<BadInput> bad_inputs() {
   const std::string events = "/v1/project-a/csms/events";
   const std::string good_event =

@@ -56,17 +56,10 @@ class router_test : public ::testing::Test {
   }
 
   void seed() {
-    ASSERT_EQ(call("POST", "/v1/project-a/csms/events", event_body("existing")).status, 200);
-    ASSERT_EQ(call("POST", "/v1/project-a/csms/events", event_body("also-existing")).status, 200);
-    ASSERT_EQ(
-        call("PUT", "/v1/project-a/secrets/db", R"({"event_subscriptions":["existing"]})").status,
-        200);
-    ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"topic-a"})").status,
-              201);
-  }
-  static std::string event_body(std::string_view name) {
-    return std::string(R"({"name":")") + std::string(name) +
-           R"(","event_types":["SECRET_ROTATED"],"state":"ENABLED","notification":{"target_type":"SMN","target_id":"urn:smn:region-1:project-a:topic-a","target_name":"topic-a"}})";
+    for (const auto& request : testing::seed_requests()) {
+      ASSERT_EQ(call(request.method, request.target, request.body).status, request.status)
+          << request.method << " " << request.target;
+    }
   }
 
   std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();

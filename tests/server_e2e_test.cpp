@@ -162,21 +162,10 @@ TEST_F(server_e2e_test, the_seed_flow_over_http) {
 
 TEST_F(server_e2e_test, bad_inputs_get_their_answer_and_change_nothing) {
   // The state the table expects (rest_support.hpp).
-  const auto event = [](const char* name) {
-    return std::string(R"({"name":")") + name +
-           R"(","event_types":["SECRET_ROTATED"],"state":"ENABLED","notification":{"target_type":"SMN","target_id":"urn:smn:region-1:project-a:topic-a","target_name":"topic-a"}})";
-  };
-  ASSERT_EQ(call("POST", "/v1/project-a/csms/events", event("existing")).status, 200);
-  ASSERT_EQ(call("POST", "/v1/project-a/csms/events", event("also-existing")).status, 200);
-  ASSERT_EQ(
-      call("PUT", "/v1/project-a/secrets/db", R"({"event_subscriptions":["existing"]})").status,
-      200);
-  ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"topic-a"})").status,
-            201);
-  ASSERT_EQ(call("POST", "/v1/project-a/csms/lifecycle-events",
-                 R"({"secret_name":"db","event_type":"SECRET_ROTATED"})")
-                .status,
-            200);
+  for (const auto& request : testing::seed_requests()) {
+    ASSERT_EQ(call(request.method, request.target, request.body).status, request.status)
+        << request.method << " " << request.target;
+  }
   const auto snapshot = [&] {
     auto topics = body_of(call("GET", "/v2/project-a/notifications/topics")).as_object();
     topics.erase("request_id");
