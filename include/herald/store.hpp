@@ -102,8 +102,8 @@ class Store {
   /// outbox, and drops final records whose trigger_time is at or before `prune_before`.
   virtual Result<void> begin_deliveries(std::span<const Notification* const> notifications,
                                         TimePoint prune_before) = 0;
-  /// In one transaction: stamps the delivery's final status and reason, and removes it from the
-  /// outbox.
+  /// Stamps the delivery's final status and reason, which takes it out of the outbox (with
+  /// batched durability, in the next transaction).
   virtual Result<void> finish_delivery(std::string_view notification_id, NotificationStatus status,
                                        std::string_view reason) = 0;
 };
@@ -137,7 +137,7 @@ struct SqliteStoreOptions {
                                                                SqliteStoreOptions options = {});
 
 /// The schema version this herald writes and reads up to (1: configuration; 2: records and the
-/// outbox; 3: SMN stand-in topics).
-inline constexpr int k_store_schema_version = 3;
+/// outbox; 3: SMN stand-in topics; 4: the outbox folded into the records).
+inline constexpr int k_store_schema_version = 4;
 
 }  // namespace herald

@@ -50,6 +50,12 @@ CREATE TABLE smn_topics (
   project_id TEXT NOT NULL, name TEXT NOT NULL, display_name TEXT NOT NULL,
   PRIMARY KEY (project_id, name)) WITHOUT ROWID;
 )sql",
+    // 4: the outbox is the records whose status is still NULL: one B-tree fewer to write in
+    // every trigger's transaction. Pending deliveries of a version-3 file are kept (their records
+    // already have status NULL).
+    R"sql(
+DROP TABLE outbox;
+)sql",
 };
 static_assert(std::size(k_migrations) == k_store_schema_version);
 
@@ -135,12 +141,10 @@ class SqliteStore final : public Store {
         "trigger_event_type,"
         " secret_name, secret_type, version_id, trigger_time, target_type, target_id, target_name,"
         " content, status, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,'')");
-    put_outbox_ = Statement(db_, "INSERT INTO outbox VALUES (?, 0)");
     prune_records_ =
         Statement(db_, "DELETE FROM records WHERE trigger_time <= ? AND status IS NOT NULL");
     finish_record_ =
         Statement(db_, "UPDATE records SET status = ?, reason = ? WHERE notification_id = ?");
-    delete_outbox_ = Statement(db_, "DELETE FROM outbox WHERE notification_id = ?");
     put_topic_ = Statement(db_, "INSERT OR REPLACE INTO smn_topics VALUES (?,?,?)");
     delete_topic_ = Statement(db_, "DELETE FROM smn_topics WHERE project_id = ? AND name = ?");
     begin_ = Statement(db_, "BEGIN IMMEDIATE");
@@ -349,7 +353,6 @@ class SqliteStore final : public Store {
           !r) {
         return r;
       }
-      if (auto r = run(delete_outbox_.bind(1, f.notification_id)); !r) return r;
     }
     finishes_.clear();
     return {};
@@ -363,7 +366,7 @@ class SqliteStore final : public Store {
   };
 
   // Writes waiting final statuses, prunes, and records every batch's notifications as pending
-  // with their outbox rows. Requires: mutex_ held, inside a transaction.
+  // (status NULL: the outbox). Requires: mutex_ held, inside a transaction.
   Result<void> write_batches(const std::vector<BeginBatch*>& batches) {
     if (auto r = write_finishes(); !r) return r;
     TimePoint prune_before = batches.front()->prune_before;
@@ -386,7 +389,6 @@ class SqliteStore final : public Store {
             .bind(12, n->target.target_name)
             .bind(13, *n->payload);
         if (auto r = run(put_record_); !r) return r;
-        if (auto r = run(put_outbox_.bind(1, n->notification_id)); !r) return r;
       }
     }
     return {};
@@ -478,9 +480,8 @@ class SqliteStore final : public Store {
   std::vector<BeginBatch*> queue_;
   bool leader_active_ = false;
   Statement put_event_, delete_event_, put_secret_, clear_subscriptions_, put_subscription_,
-      delete_secret_, delete_timers_of_secret_, put_timer_, delete_timer_, put_record_, put_outbox_,
-      prune_records_, finish_record_, delete_outbox_, put_topic_, delete_topic_, begin_, commit_,
-      rollback_;
+      delete_secret_, delete_timers_of_secret_, put_timer_, delete_timer_, put_record_,
+      prune_records_, finish_record_, put_topic_, delete_topic_, begin_, commit_, rollback_;
 };
 
 // The integer answer of a one-row query, or the SQLite error.
