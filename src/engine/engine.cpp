@@ -430,17 +430,7 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
   }
   if (!deliveries.empty()) impl_->records.append(project_id, deliveries, now);
 
-  if (event.type == EventType::secret_deleted) {
-    std::unique_lock lock(impl_->mutex);
-    // With a store, the secret is forgotten only once the store has forgotten it too (else it
-    // stays known in both, and a later SECRET_DELETED forgets it).
-    const bool stored = !impl_->store || impl_->store->delete_secret(project_id, event.secret_name);
-    if (stored) {
-      if (auto* project = impl_->find_project(project_id))
-        project->forget_secret(event.secret_name);
-      impl_->timers.drop_secret(project_id, event.secret_name);
-    }
-  }
+  forget_if_deleted(project_id, event);
   return report;
 }
 
