@@ -65,6 +65,12 @@ TEST(model_test, each_error_code_answers_with_the_contracts_wire_code_and_status
       {ErrorCode::unauthenticated, "HERALD.0401", 401},
       {ErrorCode::forbidden, "HERALD.0403", 403},
       {ErrorCode::body_too_large, "HERALD.0413", 413},
+      {ErrorCode::bad_framing, "HERALD.0400", 400},
+      {ErrorCode::target_too_long, "HERALD.0414", 414},
+      {ErrorCode::header_too_large, "HERALD.0431", 431},
+      {ErrorCode::not_implemented, "HERALD.0501", 501},
+      {ErrorCode::http_version, "HERALD.0505", 505},
+      {ErrorCode::unavailable, "HERALD.0503", 503},
       {ErrorCode::internal, "HERALD.0500", 500},
   };
   for (const auto& row : table) {

@@ -1,7 +1,10 @@
 // herald-server: the CSMS REST facade over HTTP/1.1 (Boost.Beast), keep-alive, with header and
 // idle timeouts, a 1 MiB body limit, the expiry scheduler, and a clean stop on SIGINT/SIGTERM:
 // the listener closes, idle connections close, requests in flight finish, exit status 0.
+#include <sys/resource.h>
+
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -18,6 +21,7 @@
 
 #include "herald/herald.hpp"
 #include "herald/rest.hpp"
+#include "request_reader.hpp"
 
 namespace {
 
@@ -147,7 +151,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void start() {
     sessions_.add(shared_from_this());
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->next_request(); });
   }
 
   // From any thread: stop after the request in flight, or now when none is.
@@ -159,62 +163,94 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
-  void read_header() {
+  // Input beyond this, with no complete header or body element in it, is refused.
+  static constexpr std::size_t k_max_buffered = 64 * 1024 + 16 * 1024;
+
+  void next_request() {
     busy_ = false;
     if (stopping_) return close();
-    parser_.emplace();
-    parser_->body_limit(herald::k_max_body_bytes);
-    parser_->header_limit(64 * 1024);
     stream_.expires_after(first_request_ ? config_.header_timeout : config_.idle_timeout);
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+    parse_buffered();  // a pipelined request may already be here
   }
 
-  void on_header(beast::error_code ec) {
-    // Beast checks a Content-Length against the body limit as soon as the header is parsed.
-    if (ec == http::error::body_limit) return reject_too_large();
-    if (ec) return close();  // timeout, client gone, or a stop cancelled the read
+  void parse_buffered() {
+    const auto data = buffer_.data();
+    const std::size_t used =
+        reader_.feed(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    buffer_.consume(used);
+    switch (reader_.state()) {
+      case herald::server::RequestReader::State::complete: return handle(reader_.take());
+      case herald::server::RequestReader::State::failed: return reject(reader_.failure());
+      case herald::server::RequestReader::State::need_more: break;
+    }
+    if (reader_.header_done() && !busy_) {
+      // A request is in flight from here: a stop lets it finish.
+      busy_ = true;
+      first_request_ = false;
+      stream_.expires_after(config_.header_timeout + config_.idle_timeout);
+    }
+    if (buffer_.size() >= k_max_buffered) {
+      return reject(
+          herald::Error{herald::ErrorCode::header_too_large, "header section: too large"});
+    }
+    if (reader_.wants_continue()) {
+      reader_.continue_sent();
+      static constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return asio::async_write(stream_, asio::buffer(k_continue.data(), k_continue.size()),
+                               [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                 if (ec) return self->close();
+                                 self->read_more();
+                               });
+    }
+    read_more();
+  }
+
+  void read_more() {
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              // Timeout, client gone, or a stop cancelled the read.
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->parse_buffered();
+                            });
+  }
+
+  void handle(herald::server::ReadRequest read) {
     busy_ = true;
     first_request_ = false;
-    const auto length = parser_->content_length();
-    if (length && *length > herald::k_max_body_bytes) return reject_too_large();
-    stream_.expires_after(config_.header_timeout + config_.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
-                       self->on_body(read_ec);
-                     });
-  }
-
-  void on_body(beast::error_code ec) {
-    if (ec == http::error::body_limit) return reject_too_large();
-    if (ec) return close();
-    auto& message = parser_->get();
-    herald::HttpRequest request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    for (const auto& field : message) {
-      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    const auto answer = router_.handle(read.request);
+    if (answer.status >= 500) {
+      // The client's answer names no internals; the operator's line says what failed.
+      std::cerr << "herald-server: " << answer.status << " " << read.request.method << " "
+                << read.request.target.substr(0, read.request.target.find('?')) << ": "
+                << error_message_of(answer) << "\n";
     }
-    request.body = std::move(message.body());
-    respond(router_.handle(request), message.keep_alive() && !stopping_);
+    respond(answer, read.keep_alive && !stopping_, read.head, read.version);
   }
 
-  // The server may answer 413 before reading the body; it then closes gently (see linger).
-  void reject_too_large() {
-    respond(herald::RestRouter::error_response(herald::Error{
-                herald::ErrorCode::body_too_large, "body: larger than 1 MiB (1048576 bytes)"}),
-            false, /*linger=*/true);
+  // A message that cannot be read to its end is answered, then the connection closes gently.
+  void reject(const herald::Error& error) {
+    respond(herald::RestRouter::error_response(error), false, false, 11, /*linger=*/true);
   }
 
-  void respond(const herald::HttpResponse& answer, bool keep_alive, bool linger = false) {
+  static std::string error_message_of(const herald::HttpResponse& answer) {
+    const auto at = answer.body.find("\"error_msg\":\"");
+    if (at == std::string::npos) return {};
+    const auto from = at + 13;
+    return answer.body.substr(from, answer.body.find('"', from) - from);
+  }
+
+  void respond(const herald::HttpResponse& answer, bool keep_alive, bool head, unsigned version,
+               bool linger = false) {
     auto response = std::make_shared<http::response<http::string_body>>();
-    response->version(11);
+    response->version(version);
     response->result(static_cast<unsigned>(answer.status));
     for (const auto& [name, value] : answer.headers) response->set(name, value);
     response->body() = answer.body;
     response->keep_alive(keep_alive);
     response->prepare_payload();
+    // HEAD: the GET's headers, Content-Length included, and no body (RFC 9110 §9.3.2).
+    if (head) response->body().clear();
     stream_.expires_after(config_.idle_timeout);
     http::async_write(stream_, *response,
                       [self = shared_from_this(), response, keep_alive, linger](
@@ -222,7 +258,7 @@ class Session : public std::enable_shared_from_this<Session> {
                         if (ec) return self->close();
                         if (linger) return self->linger();
                         if (!keep_alive) return self->close();
-                        self->read_header();
+                        self->next_request();
                       });
   }
 
@@ -233,11 +269,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.expires_after(std::chrono::seconds(2));
     drain_ = std::make_shared<std::array<char, 16384>>();
-    stream_.async_read_some(asio::buffer(*drain_),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                              if (ec) return self->close();
-                              self->linger_more();
-                            });
+    linger_more();
   }
   void linger_more() {
     stream_.async_read_some(asio::buffer(*drain_),
@@ -258,7 +290,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  herald::server::RequestReader reader_;
   std::shared_ptr<std::array<char, 16384>> drain_;
   const herald::RestRouter& router_;
   const Config& config_;
@@ -275,6 +307,7 @@ class Listener {
            const Config& config, SessionSet& sessions)
       : io_(io),
         acceptor_(asio::make_strand(io)),
+        retry_(acceptor_.get_executor()),
         router_(router),
         config_(config),
         sessions_(sessions) {
@@ -287,36 +320,68 @@ class Listener {
   [[nodiscard]] tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
   void accept() {
-    acceptor_.async_accept(
-        asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
-          if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-          if (!ec) {
-            socket.set_option(tcp::no_delay(true), ec);
-            std::make_shared<Session>(std::move(socket), router_, config_, sessions_)->start();
-          }
-          accept();
+    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec,
+                                                          tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (out_of_resources(ec)) {
+        // Out of descriptors or memory: the connection waits in the backlog. Trying again
+        // at once would fail again at once and burn a core, so wait, longer each time.
+        backoff_ = std::min(
+            backoff_ == std::chrono::milliseconds{0} ? std::chrono::milliseconds{5} : backoff_ * 2,
+            std::chrono::milliseconds{500});
+        retry_.expires_after(backoff_);
+        retry_.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec) accept();
         });
+        return;
+      }
+      backoff_ = std::chrono::milliseconds{0};
+      if (!ec) {
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(socket), router_, config_, sessions_)->start();
+      }
+      accept();
+    });
   }
 
   void stop() {
     asio::post(acceptor_.get_executor(), [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
+      retry_.cancel();
     });
   }
 
  private:
+  static bool out_of_resources(const beast::error_code& ec) {
+    return ec == asio::error::no_descriptors || ec == asio::error::no_memory ||
+           ec == asio::error::no_buffer_space ||
+           ec == beast::error_code(ENFILE, boost::system::system_category());
+  }
+
   asio::io_context& io_;
   tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
+  std::chrono::milliseconds backoff_{0};
   const herald::RestRouter& router_;
   const Config& config_;
   SessionSet& sessions_;
 };
 
+// As many descriptors as the hard limit allows: each connection holds one.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Config config = parse_args(argc, argv);
+  raise_descriptor_limit();
 
   std::unique_ptr<herald::Engine> engine_owner;
   std::shared_ptr<herald::SmnTopics> topics;

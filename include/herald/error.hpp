@@ -28,7 +28,13 @@ enum class ErrorCode {
   unauthenticated,     ///< missing or unknown token: 401 HERALD.0401
   forbidden,           ///< the token belongs to another project: 403 HERALD.0403
   body_too_large,      ///< request body over the limit: 413 HERALD.0413
-  unavailable,         ///< an outside resource (file, sink) could not be used: 500 HERALD.0500
+  bad_framing,         ///< the HTTP message itself is malformed (framing, syntax): 400 HERALD.0400
+  target_too_long,     ///< the request line is over the limit: 414 HERALD.0414
+  header_too_large,    ///< the header section is over its size or field count: 431 HERALD.0431
+  not_implemented,     ///< a transfer coding herald does not decode: 501 HERALD.0501
+  http_version,        ///< not HTTP/1.0 or HTTP/1.1: 505 HERALD.0505
+  unavailable,         ///< a resource (the store, the delivery queue) cannot take the request now;
+                       ///< trying again later may succeed: 503 HERALD.0503 with Retry-After
   internal,            ///< a bug or an unexpected failure, without detail: 500 HERALD.0500
 };
 

@@ -15,7 +15,12 @@ std::string_view wire_code(ErrorCode code) noexcept {
     case ErrorCode::unauthenticated: return "HERALD.0401";
     case ErrorCode::forbidden: return "HERALD.0403";
     case ErrorCode::body_too_large: return "HERALD.0413";
-    case ErrorCode::unavailable:
+    case ErrorCode::bad_framing: return "HERALD.0400";
+    case ErrorCode::target_too_long: return "HERALD.0414";
+    case ErrorCode::header_too_large: return "HERALD.0431";
+    case ErrorCode::not_implemented: return "HERALD.0501";
+    case ErrorCode::http_version: return "HERALD.0505";
+    case ErrorCode::unavailable: return "HERALD.0503";
     case ErrorCode::internal: return "HERALD.0500";
   }
   return "HERALD.0500";
@@ -25,6 +30,7 @@ int http_status(ErrorCode code) noexcept {
   switch (code) {
     case ErrorCode::invalid_argument:
     case ErrorCode::malformed_request:
+    case ErrorCode::bad_framing:
     case ErrorCode::already_exists:
     case ErrorCode::in_use:
     case ErrorCode::quota_exceeded: return 400;
@@ -34,7 +40,11 @@ int http_status(ErrorCode code) noexcept {
     case ErrorCode::no_such_route: return 404;
     case ErrorCode::method_not_allowed: return 405;
     case ErrorCode::body_too_large: return 413;
-    case ErrorCode::unavailable:
+    case ErrorCode::target_too_long: return 414;
+    case ErrorCode::header_too_large: return 431;
+    case ErrorCode::not_implemented: return 501;
+    case ErrorCode::http_version: return 505;
+    case ErrorCode::unavailable: return 503;
     case ErrorCode::internal: return 500;
   }
   return 500;
