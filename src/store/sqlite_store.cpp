@@ -1,9 +1,16 @@
 // The SQLite Store: WAL mode, prepared statements, schema version in PRAGMA user_version.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
+#include <optional>
+#include <utility>
 
 #include "herald/store.hpp"
 #include "validate/validate.hpp"
@@ -118,10 +125,78 @@ std::string join_types(const std::vector<EventType>& types) {
   return out;
 }
 
+// The database file's identity (device and inode), to notice it being removed or replaced.
+struct FileIdentity {
+  dev_t device = 0;
+  ino_t inode = 0;
+  friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
+};
+
+std::optional<FileIdentity> identity_of(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return std::nullopt;
+  return FileIdentity{info.st_dev, info.st_ino};
+}
+
+// An exclusive lock on `{path}.lock`, held while the store is open: SQLite is for one process,
+// and two engines on one file would each serve their own view and overwrite the other's writes.
+// An open file description lock, so that a second open in the same process is refused too. The
+// lock file is never removed (removing it would let two openers lock two different files).
+class ProcessLock {
+ public:
+  static Result<ProcessLock> take(const std::string& path) {
+    const std::string lock_path = path + ".lock";
+    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return unavailable(fmt::format("store {}: cannot open its lock file {}: {}", path, lock_path,
+                                     std::strerror(errno)));
+    }
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    if (::fcntl(fd, F_OFD_SETLK, &lock) != 0) {
+      const int error = errno;
+      char pid[32] = {};
+      const auto n = ::pread(fd, pid, sizeof pid - 1, 0);
+      ::close(fd);
+      if (error == EAGAIN || error == EACCES) {
+        const std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : "";
+        return unavailable(fmt::format("store {}: store in use by another process{}", path,
+                                       holder.empty() ? "" : fmt::format(" (pid {})", holder)));
+      }
+      return unavailable(
+          fmt::format("store {}: cannot lock {}: {}", path, lock_path, std::strerror(error)));
+    }
+    // Who holds it, for the message another opener gets.
+    const std::string pid = std::to_string(::getpid());
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+      // The lock holds all the same; only the pid in the message is missing.
+    }
+    return ProcessLock(fd);
+  }
+
+  ProcessLock(ProcessLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  ProcessLock& operator=(ProcessLock&&) = delete;
+  ProcessLock(const ProcessLock&) = delete;
+  ProcessLock& operator=(const ProcessLock&) = delete;
+  ~ProcessLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit ProcessLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 class SqliteStore final : public Store {
  public:
-  SqliteStore(sqlite3* db, std::string path, SqliteStoreOptions options)
-      : db_(db), path_(std::move(path)), options_(options) {
+  SqliteStore(sqlite3* db, std::string path, SqliteStoreOptions options, ProcessLock lock,
+              FileIdentity identity)
+      : lock_(std::move(lock)),
+        identity_(identity),
+        db_(db),
+        path_(std::move(path)),
+        options_(options) {
     put_event_ = Statement(db_, "INSERT OR REPLACE INTO events VALUES (?,?,?,?,?,?,?,?,?,?)");
     delete_event_ = Statement(db_, "DELETE FROM events WHERE project_id = ? AND name = ?");
     put_secret_ = Statement(db_, "INSERT OR IGNORE INTO secrets VALUES (?,?)");
@@ -331,9 +406,19 @@ class SqliteStore final : public Store {
     const int code = statement.step();
     statement.reset();
     if (code != SQLITE_DONE) {
-      return unavailable(fmt::format("store {}: write failed: {}", path_, sqlite3_errstr(code)));
+      // No path: this message may reach a client (a write refused while serving).
+      return unavailable(fmt::format("store: write failed: {}", sqlite3_errstr(code)));
     }
     return {};
+  }
+
+  // Whether the path still names the file that was opened: if it was removed or replaced,
+  // what was just committed went into a file that nothing will open again.
+  [[nodiscard]] Result<void> still_in_place() const {
+    if (identity_of(path_) == identity_) return {};
+    return unavailable(
+        "store: the database file was removed or replaced while in use; nothing is written "
+        "until herald is restarted on it");
   }
 
   struct Finish {
@@ -403,6 +488,7 @@ class SqliteStore final : public Store {
   // Requires: mutex_ held.
   template <typename Body>
   Result<void> transaction_locked(Body body) {
+    if (auto r = still_in_place(); !r) return r;
     if (auto r = run(begin_); !r) return r;
     auto result = body();
     if (!result) {
@@ -413,7 +499,8 @@ class SqliteStore final : public Store {
       (void)run(rollback_);
       return r;
     }
-    return {};
+    // Checked again after the commit: a file removed during the transaction is not durable.
+    return still_in_place();
   }
 
   Result<Event> event_of(Statement& row) const {
@@ -470,6 +557,9 @@ class SqliteStore final : public Store {
     return d;
   }
 
+  // Declared first: released last, once the database is closed.
+  ProcessLock lock_;
+  const FileIdentity identity_;
   sqlite3* db_;
   const std::string path_;
   const SqliteStoreOptions options_;
@@ -517,6 +607,9 @@ Result<void> exec(sqlite3* db, std::string_view sql, const std::string& path) {
 Result<std::shared_ptr<Store>> open_sqlite_store(const std::filesystem::path& path,
                                                  SqliteStoreOptions options) {
   const std::string name = path.string();
+  // The lock before anything else: a second process must not even read a file being written.
+  auto lock = ProcessLock::take(name);
+  if (!lock) return std::move(lock).error();
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(name.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK) {
@@ -572,8 +665,13 @@ Result<std::shared_ptr<Store>> open_sqlite_store(const std::filesystem::path& pa
       return fail(r.error());
     }
   }
+  const auto identity = identity_of(name);
+  if (!identity) {
+    return fail(unavailable(fmt::format("store {}: cannot stat: {}", name, std::strerror(errno))));
+  }
   try {
-    return std::shared_ptr<Store>(std::make_shared<SqliteStore>(db, name, options));
+    return std::shared_ptr<Store>(
+        std::make_shared<SqliteStore>(db, name, options, std::move(lock).value(), *identity));
   } catch (const std::exception& error) {
     return fail(unavailable(fmt::format("store {}: {}", name, error.what())));
   }
