@@ -380,7 +380,7 @@ TEST_F(dispatch_test, triggers_topics_and_records_are_isolated_between_projects)
   EXPECT_EQ(records().size(), 1U);
   EXPECT_TRUE(records(k_other_project).empty());
 
-  EXPECT_EQ(smn_->list_topics(k_other_project)->size(), 1U);
+  EXPECT_EQ(smn_->list_topics(k_other_project)->topics.size(), 1U);
   EXPECT_ERROR(smn_->show_topic(k_other_project, urn(k_project, "rotation-topic")), not_found,
                "rotation-topic");
 

@@ -239,7 +239,7 @@ TEST_F(router_test, topics_of_another_project_are_invisible) {
 TEST_F(router_test, wrong_methods_say_what_is_allowed) {
   const auto response = call("DELETE", "/v1/project-a/csms/events");
   EXPECT_EQ(response.status, 405);
-  EXPECT_EQ(response.header("Allow"), "GET, POST");
+  EXPECT_EQ(response.header("Allow"), "GET, HEAD, POST");
 }
 
 TEST_F(router_test, every_bad_input_gets_its_status_and_code_and_changes_nothing) {

@@ -21,7 +21,7 @@ TEST(smn_test, topics_are_created_idempotently_with_smn_urns) {
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->created) << "SMN answers the existing topic (200, not 201)";
   EXPECT_EQ(again->topic, created->topic);
-  EXPECT_EQ(smn.list_topics(k_project)->size(), 1U);
+  EXPECT_EQ(smn.list_topics(k_project)->topics.size(), 1U);
 }
 
 TEST(smn_test, topic_names_follow_smn_rules) {
@@ -52,7 +52,7 @@ TEST(smn_test, list_show_delete_and_messages) {
   SmnTopics smn;
   const auto b = smn.create_topic(k_project, "b").value().topic;
   const auto a = smn.create_topic(k_project, "a").value().topic;
-  EXPECT_EQ(smn.list_topics(k_project).value(), (std::vector<SmnTopic>{a, b})) << "by name";
+  EXPECT_EQ(smn.list_topics(k_project).value().topics, (std::vector<SmnTopic>{a, b})) << "by name";
   EXPECT_EQ(smn.show_topic(k_project, a.topic_urn).value(), a);
   EXPECT_TRUE(smn.messages(k_project, a.topic_urn)->empty());
   ASSERT_TRUE(smn.delete_topic(k_project, a.topic_urn).ok());
@@ -64,7 +64,7 @@ TEST(smn_test, list_show_delete_and_messages) {
 TEST(smn_test, topics_of_one_project_are_invisible_to_another) {
   SmnTopics smn;
   const auto mine = smn.create_topic(k_project, "shared-name").value().topic;
-  EXPECT_TRUE(smn.list_topics(k_other_project)->empty());
+  EXPECT_TRUE(smn.list_topics(k_other_project)->topics.empty());
   EXPECT_ERROR(smn.show_topic(k_other_project, mine.topic_urn), not_found, "shared-name");
   EXPECT_ERROR(smn.delete_topic(k_other_project, mine.topic_urn), not_found, "shared-name");
   const auto theirs = smn.create_topic(k_other_project, "shared-name").value();

@@ -88,9 +88,14 @@ class Engine {
   /// Replaces the secret's subscriptions with `event_names` (empty clears them). The secret is
   /// known to herald from then on. Errors: invalid_argument (bad secret or event name, a name
   /// twice), not_found (an event that does not exist), quota_exceeded (more than
-  /// max_events_per_secret names).
+  /// max_events_per_secret names, or a new secret beyond max_secrets_per_project).
   Result<Secret> set_subscriptions(std::string_view project_id, std::string_view secret_name,
                                    std::span<const std::string> event_names);
+
+  /// Forgets the secret, as a SECRET_DELETED dispatch does: its subscriptions and its armed
+  /// expiry timers are gone, and it is no longer known. Errors: invalid_argument, not_found
+  /// (herald does not know it), unavailable (the store refused: nothing changed).
+  Result<void> forget_secret(std::string_view project_id, std::string_view secret_name);
 
   /// The secret's subscriptions. Errors: invalid_argument, not_found (herald does not know it).
   [[nodiscard]] Result<Secret> show_secret(std::string_view project_id,
@@ -128,7 +133,9 @@ class Engine {
   /// Arms the version's SECRET_VERSION_EXPIRED timer for `expire_time`, replacing an armed one
   /// (a new value re-arms: the event fires once per value); nullopt cancels it. Arming makes the
   /// secret known. `secret_type` is carried into the messages.
-  /// Errors: invalid_argument (names, or expire_time not after clock now: "expire_time").
+  /// Errors: invalid_argument (names, or expire_time not after clock now: "expire_time");
+  /// quota_exceeded (a new secret beyond max_secrets_per_project, or a new version's timer
+  /// beyond max_expiry_timers_per_secret).
   Result<VersionExpiry> set_version_expiry(std::string_view project_id,
                                            std::string_view secret_name,
                                            std::string_view version_id,

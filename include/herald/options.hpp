@@ -41,6 +41,15 @@ struct Options {
   /// HERALD.1003. Default: 1, as the public service allows today.
   std::size_t max_events_per_secret = 1;
 
+  /// Most secrets herald knows in one project (a secret becomes known when its subscriptions or a
+  /// version expiry are set); one more is refused with HERALD.1003. Default: 500, the public
+  /// quota of secrets.
+  std::size_t max_secrets_per_project = 500;
+
+  /// Most armed SECRET_VERSION_EXPIRED timers of one secret; arming one more (a new version) is
+  /// refused with HERALD.1003, re-arming an armed version is not. Default: 20.
+  std::size_t max_expiry_timers_per_secret = 20;
+
   /// How long a notification record is kept; a record whose age reaches it is pruned.
   /// Default: 90 days, the public service's three months.
   std::chrono::milliseconds record_retention = std::chrono::days{90};

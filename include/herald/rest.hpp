@@ -7,7 +7,10 @@
 // (401/403) → path, query and body validation (400) → existence (404) → conflicts and quotas
 // (400). Every response carries `X-Request-Id`, and `Content-Type:
 // application/json;charset=UTF-8` unless it is a 204. Errors answer
-// `{"error": {"error_code", "error_msg"}}`; a token never appears in a response.
+// `{"error": {"error_code", "error_msg"}}`; a token never appears in a response. An unavailable
+// store or a full delivery queue answers 503 HERALD.0503 with `Retry-After`, naming no file.
+// HEAD is served wherever GET is, with the GET's status, headers and body: a transport sends
+// the headers alone. A request with two X-Auth-Token headers answers 400 CSMS.0002.
 //
 // Thread-safety: handle() is safe for concurrent use. Lifetime: the Engine and SmnTopics must
 // outlive the router.
@@ -27,6 +30,9 @@ namespace herald {
 
 /// Largest request body accepted: 1 MiB. A larger one answers 413 HERALD.0413.
 inline constexpr std::size_t k_max_body_bytes = std::size_t{1} << 20;
+
+/// Most query parameters one request may carry; more answer 400 CSMS.0002 ("query").
+inline constexpr std::size_t k_max_query_parameters = 100;
 
 struct HttpRequest {
   std::string method;  ///< "GET", "POST", …

@@ -36,6 +36,19 @@ struct SmnTopic {
   friend bool operator==(const SmnTopic&, const SmnTopic&) = default;
 };
 
+/// Limits of an SmnTopics.
+struct SmnOptions {
+  /// Most topics one project may hold; creating one more is refused with HERALD.1003.
+  /// Default: 3000.
+  std::size_t max_topics_per_project = 3000;
+};
+
+/// One page of a project's topics (SMN's ListTopics): `topic_count` is the project's total.
+struct SmnTopicPage {
+  std::size_t topic_count = 0;
+  std::vector<SmnTopic> topics;
+};
+
 /// The answer of create_topic: the topic, and whether this call made it (SMN's 201 vs 200).
 struct SmnTopicCreated {
   SmnTopic topic;
@@ -45,7 +58,7 @@ struct SmnTopicCreated {
 class SmnTopics {
  public:
   /// Topics of the region `region` (1–64 letters, digits, `-`, `_`). Default: "region-1".
-  explicit SmnTopics(std::string region = "region-1");
+  explicit SmnTopics(std::string region = "region-1", SmnOptions options = {});
   ~SmnTopics();
   SmnTopics(const SmnTopics&) = delete;
   SmnTopics& operator=(const SmnTopics&) = delete;
@@ -53,18 +66,23 @@ class SmnTopics {
   /// Topics of `region` kept in `store` as well: the stored topics are loaded now, and creating
   /// or deleting one writes through (messages are not stored: they are for inspection).
   /// Errors: unavailable, when the store cannot be read.
-  static Result<std::shared_ptr<SmnTopics>> open(std::string region, std::shared_ptr<Store> store);
+  static Result<std::shared_ptr<SmnTopics>> open(std::string region, std::shared_ptr<Store> store,
+                                                 SmnOptions options = {});
 
   [[nodiscard]] const std::string& region() const noexcept;
 
   /// Creates the topic `name` in the project, or answers the existing one (idempotent by name;
   /// an existing topic keeps its display name). Errors: invalid_argument (project_id; name:
   /// 1–255 chars of letters, digits, `-`, `_`, starting with a letter or digit; display_name:
-  /// at most 192 bytes, no control characters); unavailable (the store refused: not created).
+  /// at most 192 bytes, no control characters); quota_exceeded (the project holds
+  /// max_topics_per_project topics); unavailable (the store refused: not created).
   Result<SmnTopicCreated> create_topic(std::string_view project_id, std::string_view name,
                                        std::string_view display_name = {});
-  /// The project's topics, ordered by name. Errors: invalid_argument (project_id).
-  [[nodiscard]] Result<std::vector<SmnTopic>> list_topics(std::string_view project_id) const;
+  /// The project's topics ordered by name, at most `limit` from the `offset`-th on (SMN's
+  /// paging), and the project's total. Errors: invalid_argument (project_id).
+  [[nodiscard]] Result<SmnTopicPage> list_topics(std::string_view project_id,
+                                                 std::size_t offset = 0,
+                                                 std::size_t limit = 100) const;
   /// Errors: invalid_argument, not_found (no such topic in this project).
   [[nodiscard]] Result<SmnTopic> show_topic(std::string_view project_id,
                                             std::string_view topic_urn) const;

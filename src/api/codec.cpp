@@ -323,11 +323,11 @@ std::string encode_topic(std::string_view request_id, const SmnTopic& topic) {
   return json::serialize(object);
 }
 
-std::string encode_topics(std::string_view request_id, const std::vector<SmnTopic>& topics) {
+std::string encode_topics(std::string_view request_id, const SmnTopicPage& page) {
   json::array array;
-  for (const auto& topic : topics) array.emplace_back(topic_object(topic));
+  for (const auto& topic : page.topics) array.emplace_back(topic_object(topic));
   return json::serialize(json::object{
-      {"request_id", request_id}, {"topic_count", topics.size()}, {"topics", std::move(array)}});
+      {"request_id", request_id}, {"topic_count", page.topic_count}, {"topics", std::move(array)}});
 }
 
 std::string encode_request_id(std::string_view request_id) {

@@ -52,7 +52,7 @@ std::string encode_trigger(const TriggerReport& report);
 std::string encode_version(const VersionExpiry& expiry);
 std::string encode_topic_created(std::string_view request_id, const SmnTopic& topic);
 std::string encode_topic(std::string_view request_id, const SmnTopic& topic);
-std::string encode_topics(std::string_view request_id, const std::vector<SmnTopic>& topics);
+std::string encode_topics(std::string_view request_id, const SmnTopicPage& page);
 std::string encode_request_id(std::string_view request_id);
 std::string encode_error(const Error& error);
 

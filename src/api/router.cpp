@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <optional>
+#include <unordered_set>
 
 #include "api/codec.hpp"
 #include "herald/rest.hpp"
@@ -20,6 +22,14 @@ bool iequals(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
+}
+
+// A whole decimal number without sign, or nullopt.
+std::optional<std::size_t> parse_whole_number(std::string_view text) {
+  std::size_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 int hex_value(char c) {
@@ -63,24 +73,30 @@ Result<std::string> decode_segment(std::string_view raw, std::string_view field)
   return std::move(*decoded);
 }
 
-// The query string as (name, value) pairs; a name given twice, or bad encoding, is CSMS.0002.
+// The query string as (name, value) pairs, in linear time; a name given twice, bad encoding, or
+// more than k_max_query_parameters pairs is CSMS.0002.
 using Query = std::vector<std::pair<std::string, std::string>>;
 Result<Query> parse_query(std::string_view text) {
   Query query;
+  std::unordered_set<std::string_view> names;
   while (!text.empty()) {
     const auto amp = text.find('&');
     const std::string_view pair = text.substr(0, amp);
     text = amp == std::string_view::npos ? std::string_view{} : text.substr(amp + 1);
     if (pair.empty()) continue;
+    if (query.size() == k_max_query_parameters) {
+      return invalid(fmt::format("query: more than {} parameters", k_max_query_parameters));
+    }
     const auto eq = pair.find('=');
     auto name = percent_decode(pair.substr(0, eq), true);
     if (!name) return invalid("query: bad percent-encoding in a parameter name");
     auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
     if (!value) return invalid(fmt::format("{}: bad percent-encoding", *name));
-    if (std::ranges::any_of(query, [&](const auto& p) { return p.first == *name; })) {
-      return invalid(fmt::format("{}: given more than once", *name));
-    }
     query.emplace_back(std::move(*name), std::move(*value));
+  }
+  // The views point into `query`, which no longer grows.
+  for (const auto& [name, value] : query) {
+    if (!names.insert(name).second) return invalid(fmt::format("{}: given more than once", name));
   }
   return query;
 }
@@ -119,12 +135,14 @@ std::optional<Route> match(const std::vector<std::string_view>& s) {
   const auto var = [&](std::size_t i) { return i < s.size() && !s[i].empty(); };
   if (!var(1)) return std::nullopt;
   if (is(0, "v1") && is(2, "csms")) {
-    if (s.size() == 4 && is(3, "events")) return Route{RouteId::events, {s[1]}, "GET, POST"};
+    if (s.size() == 4 && is(3, "events")) {
+      return Route{RouteId::events, {s[1]}, "GET, HEAD, POST"};
+    }
     if (s.size() == 5 && is(3, "events") && var(4)) {
-      return Route{RouteId::event, {s[1], s[4]}, "GET, PUT, DELETE"};
+      return Route{RouteId::event, {s[1], s[4]}, "GET, HEAD, PUT, DELETE"};
     }
     if (s.size() == 4 && is(3, "notification-records")) {
-      return Route{RouteId::records, {s[1]}, "GET"};
+      return Route{RouteId::records, {s[1]}, "GET, HEAD"};
     }
     if (s.size() == 4 && is(3, "lifecycle-events")) {
       return Route{RouteId::lifecycle, {s[1]}, "POST"};
@@ -132,16 +150,20 @@ std::optional<Route> match(const std::vector<std::string_view>& s) {
     return std::nullopt;
   }
   if (is(0, "v1") && is(2, "secrets")) {
-    if (s.size() == 3) return Route{RouteId::secrets, {s[1]}, "GET"};
-    if (s.size() == 4 && var(3)) return Route{RouteId::secret, {s[1], s[3]}, "GET, PUT"};
+    if (s.size() == 3) return Route{RouteId::secrets, {s[1]}, "GET, HEAD"};
+    if (s.size() == 4 && var(3)) {
+      return Route{RouteId::secret, {s[1], s[3]}, "GET, HEAD, PUT, DELETE"};
+    }
     if (s.size() == 6 && var(3) && is(4, "versions") && var(5)) {
-      return Route{RouteId::version, {s[1], s[3], s[5]}, "GET, PUT"};
+      return Route{RouteId::version, {s[1], s[3], s[5]}, "GET, HEAD, PUT"};
     }
     return std::nullopt;
   }
   if (is(0, "v2") && is(2, "notifications") && is(3, "topics")) {
-    if (s.size() == 4) return Route{RouteId::topics, {s[1]}, "GET, POST"};
-    if (s.size() == 5 && var(4)) return Route{RouteId::topic, {s[1], s[4]}, "GET, DELETE"};
+    if (s.size() == 4) return Route{RouteId::topics, {s[1]}, "GET, HEAD, POST"};
+    if (s.size() == 5 && var(4)) {
+      return Route{RouteId::topic, {s[1], s[4]}, "GET, HEAD, DELETE"};
+    }
   }
   return std::nullopt;
 }
@@ -172,7 +194,10 @@ RestRouter::RestRouter(Engine& engine, SmnTopics& topics, std::map<std::string, 
     : engine_(engine), topics_(topics), tokens_(tokens.begin(), tokens.end()) {}
 
 HttpResponse RestRouter::error_response(const Error& error) {
-  return json_response(error.http_status(), api::encode_error(error));
+  auto response = json_response(error.http_status(), api::encode_error(error));
+  // Unavailable is temporary (a store that cannot write now, a full delivery queue).
+  if (error.code() == ErrorCode::unavailable) response.headers.emplace_back("Retry-After", "1");
+  return response;
 }
 
 namespace {
@@ -191,7 +216,8 @@ class Dispatcher {
         request_id_(request_id) {}
 
   HttpResponse run() {
-    const std::string_view method = request_.method;
+    // HEAD is answered as GET; the transport sends the headers alone (RFC 9110 §9.3.2).
+    const std::string_view method = request_.method == "HEAD" ? "GET" : request_.method;
     switch (route_.id) {
       case RouteId::events: return method == "POST" ? create_event() : list_events();
       case RouteId::event:
@@ -201,7 +227,10 @@ class Dispatcher {
       case RouteId::records: return list_records();
       case RouteId::lifecycle: return trigger();
       case RouteId::secrets: return list_secrets();
-      case RouteId::secret: return method == "PUT" ? set_subscriptions() : show_secret();
+      case RouteId::secret:
+        if (method == "PUT") return set_subscriptions();
+        if (method == "DELETE") return forget_secret();
+        return show_secret();
       case RouteId::version: return method == "PUT" ? set_expiry() : show_expiry();
       case RouteId::topics: return method == "POST" ? create_topic() : list_topics();
       case RouteId::topic: return method == "GET" ? show_topic() : delete_topic();
@@ -311,6 +340,12 @@ class Dispatcher {
     if (!names) return fail(names.error());
     return answer(engine_.set_subscriptions(project_, *name, *names), api::encode_secret);
   }
+  HttpResponse forget_secret() {
+    auto name = variable(1, "secret_name", &validate::secret_name);
+    if (!name) return fail(name.error());
+    if (auto r = engine_.forget_secret(project_, *name); !r) return fail(r.error());
+    return HttpResponse{204, {}, {}};
+  }
   HttpResponse set_expiry() {
     auto secret = variable(1, "secret_name", &validate::secret_name);
     if (!secret) return fail(secret.error());
@@ -338,7 +373,22 @@ class Dispatcher {
                          api::encode_topic_created(request_id_, created->topic));
   }
   HttpResponse list_topics() {
-    auto topics = topics_.list_topics(project_);
+    // SMN's paging: offset (default 0) and limit (1..100, default 100).
+    std::size_t offset = 0;
+    std::size_t limit = 100;
+    if (const auto text = query_value(query_, "offset")) {
+      const auto parsed = parse_whole_number(*text);
+      if (!parsed) return fail(invalid("offset: must be a whole number from 0"));
+      offset = *parsed;
+    }
+    if (const auto text = query_value(query_, "limit")) {
+      const auto parsed = parse_whole_number(*text);
+      if (!parsed || *parsed < 1 || *parsed > 100) {
+        return fail(invalid("limit: must be a whole number from 1 to 100"));
+      }
+      limit = *parsed;
+    }
+    auto topics = topics_.list_topics(project_, offset, limit);
     if (!topics) return fail(topics.error());
     return json_response(200, api::encode_topics(request_id_, *topics));
   }
@@ -402,11 +452,17 @@ HttpResponse RestRouter::handle(const HttpRequest& request) const {
       }
 
       std::string_view token;
+      std::size_t tokens = 0;
       for (const auto& [name, value] : request.headers) {
         if (iequals(name, "X-Auth-Token")) {
           token = value;
-          break;
+          ++tokens;
         }
+      }
+      if (tokens > 1) {
+        // Which one counts would differ between herald and whatever checked them before it.
+        return error_response(
+            Error{ErrorCode::invalid_argument, "X-Auth-Token: given more than once"});
       }
       const auto owner = tokens_.find(token);
       if (token.empty() || owner == tokens_.end()) {

@@ -3,6 +3,8 @@
 #include "herald/engine.hpp"
 #include "herald/store.hpp"
 
+#include <fmt/format.h>
+
 #include <cassert>
 #include <map>
 #include <mutex>
@@ -121,16 +123,23 @@ Result<std::unique_ptr<Engine>> Engine::open(std::shared_ptr<Store> store, Optio
   // Quotas are not applied to what was stored: a lowered quota must not lose configuration.
   Options unlimited = options;
   unlimited.max_events_per_secret = SIZE_MAX;
+  unlimited.max_secrets_per_project = SIZE_MAX;
   for (const auto& secret : snapshot->secrets) {
     if (auto r = validate::project_id(secret.project_id); !r) return damaged(r.error().message());
-    if (auto r = validate::secret_name(secret.secret_name); !r) return damaged(r.error().message());
+    if (auto r = validate::stored_secret_name(secret.secret_name); !r) {
+      return damaged(r.error().message());
+    }
     auto set = impl.project(secret.project_id)
                    .set_subscriptions(secret.secret_name, secret.event_subscriptions, unlimited);
     if (!set) return damaged("secret " + secret.secret_name + ": " + set.error().message());
   }
   for (const auto& timer : snapshot->timers) {
-    if (auto r = validate::secret_name(timer.secret_name); !r) return damaged(r.error().message());
-    if (auto r = validate::version_id(timer.version_id); !r) return damaged(r.error().message());
+    if (auto r = validate::stored_secret_name(timer.secret_name); !r) {
+      return damaged(r.error().message());
+    }
+    if (auto r = validate::stored_secret_name(timer.version_id, "version_id"); !r) {
+      return damaged(r.error().message());
+    }
     impl.project(timer.project_id).ensure_secret(timer.secret_name);
     // A timer that came due while the process was down fires at the next run_due().
     impl.timers.arm(detail::ExpiryTimer{timer.project_id, timer.secret_name, timer.version_id,
@@ -273,6 +282,7 @@ Result<Secret> Engine::set_subscriptions(std::string_view project_id, std::strin
       if (old) {
         Options unlimited = impl_->options;
         unlimited.max_events_per_secret = SIZE_MAX;
+        unlimited.max_secrets_per_project = SIZE_MAX;
         (void)project->set_subscriptions(secret_name, *old, unlimited);
       } else {
         project->forget_secret(secret_name);
@@ -281,6 +291,22 @@ Result<Secret> Engine::set_subscriptions(std::string_view project_id, std::strin
     }
   }
   return set;
+}
+
+Result<void> Engine::forget_secret(std::string_view project_id, std::string_view secret_name) {
+  if (auto r = validate::project_id(project_id); !r) return r;
+  if (auto r = validate::secret_name(secret_name); !r) return r;
+  std::unique_lock lock(impl_->mutex);
+  auto* project = impl_->find_project(project_id);
+  if (project == nullptr || project->find_secret(secret_name) == nullptr) {
+    return secret_not_found(secret_name);
+  }
+  if (impl_->store) {
+    if (auto r = impl_->store->delete_secret(project_id, secret_name); !r) return r;
+  }
+  project->forget_secret(secret_name);
+  impl_->timers.drop_secret(project_id, secret_name);
+  return {};
 }
 
 Result<Secret> Engine::show_secret(std::string_view project_id,
@@ -463,6 +489,17 @@ Result<VersionExpiry> Engine::set_version_expiry(std::string_view project_id,
   }
   auto& project = impl_->project(project_id);
   const bool newly_known = project.find_secret(secret_name) == nullptr;
+  if (newly_known && project.secret_count() >= impl_->options.max_secrets_per_project) {
+    return Error{ErrorCode::quota_exceeded,
+                 fmt::format("secret_name: a project may hold at most {} secrets",
+                             impl_->options.max_secrets_per_project)};
+  }
+  if (!old &&
+      impl_->timers.count(project_id, secret_name) >= impl_->options.max_expiry_timers_per_secret) {
+    return Error{ErrorCode::quota_exceeded,
+                 fmt::format("version_id: a secret may have at most {} armed expiry timers",
+                             impl_->options.max_expiry_timers_per_secret)};
+  }
   const detail::ExpiryTimer timer{std::string(project_id), answer.secret_name, answer.version_id,
                                   *expire_time, secret_type};
   if (impl_->store) {

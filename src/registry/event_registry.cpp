@@ -187,6 +187,11 @@ Result<Secret> ProjectRegistry::set_subscriptions(std::string_view secret,
   }
   auto entry = secrets_.find(secret);
   if (entry == secrets_.end()) {
+    if (secrets_.size() >= options.max_secrets_per_project) {
+      return Error{ErrorCode::quota_exceeded,
+                   fmt::format("secret_name: a project may hold at most {} secrets",
+                               options.max_secrets_per_project)};
+    }
     entry = secrets_.emplace(std::string(secret), std::vector<std::string>{}).first;
   }
   auto& index = subscriptions_.get<by_event>();

@@ -41,6 +41,8 @@ class ExpiryTimers {
   [[nodiscard]] const ExpiryTimer* find(std::string_view project_id, std::string_view secret_name,
                                         std::string_view version_id) const;
   [[nodiscard]] std::size_t size() const noexcept { return timers_.size(); }
+  /// How many timers of the secret are armed.
+  [[nodiscard]] std::size_t count(std::string_view project_id, std::string_view secret_name) const;
 
  private:
   struct by_version {};

@@ -57,6 +57,7 @@ struct TopicState {
 
 struct SmnTopics::Impl {
   std::string region;
+  SmnOptions options;
   std::shared_ptr<Store> store;  // null: topics live in memory only
   mutable std::shared_mutex mutex;
   // project → topic name → topic
@@ -79,16 +80,18 @@ Error topic_not_found(std::string_view urn) {
 }
 }  // namespace
 
-SmnTopics::SmnTopics(std::string region) : impl_(std::make_unique<Impl>()) {
+SmnTopics::SmnTopics(std::string region, SmnOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->region = std::move(region);
+  impl_->options = options;
 }
 SmnTopics::~SmnTopics() = default;
 
-Result<std::shared_ptr<SmnTopics>> SmnTopics::open(std::string region,
-                                                   std::shared_ptr<Store> store) {
+Result<std::shared_ptr<SmnTopics>> SmnTopics::open(std::string region, std::shared_ptr<Store> store,
+                                                   SmnOptions options) {
   auto snapshot = store->load();
   if (!snapshot) return std::move(snapshot).error();
-  auto topics = std::make_shared<SmnTopics>(std::move(region));
+  // The quota is not applied to what was stored: a lowered quota must not lose topics.
+  auto topics = std::make_shared<SmnTopics>(std::move(region), options);
   for (const auto& stored : snapshot->topics) {
     if (!valid_topic_name(stored.name) || !validate::project_id(stored.project_id)) {
       return Error{ErrorCode::unavailable, fmt::format("store: topic {} of project {} is not valid",
@@ -124,6 +127,11 @@ Result<SmnTopicCreated> SmnTopics::create_topic(std::string_view project_id, std
   if (const auto it = topics.find(name); it != topics.end()) {
     return SmnTopicCreated{it->second.topic, false};
   }
+  if (topics.size() >= impl_->options.max_topics_per_project) {
+    return Error{ErrorCode::quota_exceeded,
+                 fmt::format("name: a project may hold at most {} topics",
+                             impl_->options.max_topics_per_project)};
+  }
   SmnTopic topic{fmt::format("urn:smn:{}:{}:{}", impl_->region, project_id, name),
                  std::string(name), std::string(display_name)};
   if (impl_->store) {
@@ -136,14 +144,21 @@ Result<SmnTopicCreated> SmnTopics::create_topic(std::string_view project_id, std
   return SmnTopicCreated{std::move(topic), true};
 }
 
-Result<std::vector<SmnTopic>> SmnTopics::list_topics(std::string_view project_id) const {
+Result<SmnTopicPage> SmnTopics::list_topics(std::string_view project_id, std::size_t offset,
+                                            std::size_t limit) const {
   if (auto r = validate::project_id(project_id); !r) return r.error();
   std::shared_lock lock(impl_->mutex);
-  std::vector<SmnTopic> topics;
-  if (const auto project = impl_->projects.find(project_id); project != impl_->projects.end()) {
-    for (const auto& [name, state] : project->second) topics.push_back(state.topic);
+  SmnTopicPage page;
+  const auto project = impl_->projects.find(project_id);
+  if (project == impl_->projects.end()) return page;
+  const auto& topics = project->second;
+  page.topic_count = topics.size();
+  if (offset >= topics.size()) return page;
+  auto it = std::next(topics.begin(), static_cast<std::ptrdiff_t>(offset));
+  for (; it != topics.end() && page.topics.size() < limit; ++it) {
+    page.topics.push_back(it->second.topic);
   }
-  return topics;
+  return page;
 }
 
 Result<SmnTopic> SmnTopics::show_topic(std::string_view project_id,

@@ -50,12 +50,26 @@ Result<void> event_name(std::string_view value, std::string_view field) {
   return name_of(value, field, "_-", "^[a-zA-Z0-9_-]{1,64}$");
 }
 
-Result<void> secret_name(std::string_view value, std::string_view field) {
+Result<void> stored_secret_name(std::string_view value, std::string_view field) {
   return name_of(value, field, "._-", "^[a-zA-Z0-9._-]{1,64}$");
 }
 
+// `.` and `..` are path segments a proxy removes when it normalises the path: a secret or
+// version of that name could be made but never reached again through one.
+Result<void> path_segment_name(std::string_view value, std::string_view field) {
+  if (auto r = name_of(value, field, "._-", "^[a-zA-Z0-9._-]{1,64}$"); !r) return r;
+  if (value == "." || value == "..") {
+    return invalid(fmt::format("{}: must not be '.' or '..'", field));
+  }
+  return {};
+}
+
+Result<void> secret_name(std::string_view value, std::string_view field) {
+  return path_segment_name(value, field);
+}
+
 Result<void> version_id(std::string_view value, std::string_view field) {
-  return name_of(value, field, "._-", "^[a-zA-Z0-9._-]{1,64}$");
+  return path_segment_name(value, field);
 }
 
 Result<void> event_types(std::span<const EventType> types, std::string_view field) {

@@ -22,9 +22,13 @@ inline constexpr std::size_t k_max_target_name_length = 256;
 Result<void> project_id(std::string_view value);
 /// `^[a-zA-Z0-9_-]{1,64}$` (no period: CSMS event names).
 Result<void> event_name(std::string_view value, std::string_view field = "name");
-/// `^[a-zA-Z0-9._-]{1,64}$` (the wider, older public rule for secret names).
+/// `^[a-zA-Z0-9._-]{1,64}$` (the wider, older public rule for secret names), but not `.` or `..`
+/// (path segments that a normalising proxy removes).
 Result<void> secret_name(std::string_view value, std::string_view field = "secret_name");
-/// `^[a-zA-Z0-9._-]{1,64}$`.
+/// A secret name as stored before `.` and `..` were refused: `^[a-zA-Z0-9._-]{1,64}$`, so that
+/// a store holding one still opens.
+Result<void> stored_secret_name(std::string_view value, std::string_view field = "secret_name");
+/// As secret_name: `^[a-zA-Z0-9._-]{1,64}$`, not `.` or `..`.
 Result<void> version_id(std::string_view value, std::string_view field = "version_id");
 /// 1–12 items, each a known type, none twice.
 Result<void> event_types(std::span<const EventType> types, std::string_view field = "event_types");
