@@ -4,7 +4,10 @@
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/src.hpp>
+#include <optional>
+#include <unordered_set>
 
 #include "validate/validate.hpp"
 
@@ -19,7 +22,76 @@ Error invalid(std::string message) {
   return Error{ErrorCode::invalid_argument, std::move(message)};
 }
 
+// A Boost.JSON parse handler that builds nothing and stops at the first object key given twice
+// (at any depth). Boost.JSON itself keeps one of the two silently, so a validator in front of
+// herald and herald itself could read different values from the same body.
+class DuplicateKeyFinder {
+ public:
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+
+  [[nodiscard]] const std::optional<std::string>& duplicate() const { return duplicate_; }
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_array_begin(json::error_code&) { return true; }
+  bool on_array_end(std::size_t, json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) {
+    keys_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, json::error_code&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_key_part(json::string_view part, std::size_t, json::error_code&) {
+    key_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_key(json::string_view last, std::size_t, json::error_code& ec) {
+    key_.append(last.data(), last.size());
+    if (!keys_.back().insert(key_).second) {
+      duplicate_ = std::move(key_);
+      ec = json::make_error_code(json::error::syntax);
+      return false;
+    }
+    key_.clear();
+    return true;
+  }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return true; }
+  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return true; }
+  bool on_double(double, json::string_view, json::error_code&) { return true; }
+  bool on_bool(bool, json::error_code&) { return true; }
+  bool on_null(json::error_code&) { return true; }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  std::vector<std::unordered_set<std::string>> keys_;  // one set per open object
+  std::string key_;
+  std::optional<std::string> duplicate_;
+};
+
+// The first key given twice in one object of `body`, if any (a malformed body has none: the
+// real parse reports it).
+std::optional<std::string> duplicate_key(std::string_view body) {
+  json::basic_parser<DuplicateKeyFinder> finder(json::parse_options{});
+  json::error_code ec;
+  finder.write_some(false, body.data(), body.size(), ec);
+  return finder.handler().duplicate();
+}
+
 Result<json::object> parse_object(std::string_view body) {
+  if (auto key = duplicate_key(body)) {
+    // Keys are quoted from the body: ASCII-safe in the answer (encode_error cuts the rest).
+    return malformed(
+        fmt::format("body: the key \"{}\" is given twice in one object", key->substr(0, 64)));
+  }
   json::error_code ec;
   json::value value = json::parse(body, ec);
   if (ec) return malformed(fmt::format("body: malformed JSON ({})", ec.message()));

@@ -217,7 +217,8 @@ class Dispatcher {
 
   HttpResponse run() {
     // HEAD is answered as GET; the transport sends the headers alone (RFC 9110 §9.3.2).
-    const std::string_view method = request_.method == "HEAD" ? "GET" : request_.method;
+    const std::string_view method =
+        request_.method == "HEAD" ? std::string_view("GET") : std::string_view(request_.method);
     switch (route_.id) {
       case RouteId::events: return method == "POST" ? create_event() : list_events();
       case RouteId::event:

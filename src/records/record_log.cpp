@@ -8,15 +8,15 @@ namespace herald::detail {
 void RecordLog::prune(ProjectLog& log, TimePoint now) const {
   // A record is kept while its age is below the retention. Records are appended in trigger
   // order, so the oldest are at the front (a clock set backwards only delays their pruning).
-  while (!log.empty() && now - log.front().delivery.notification->trigger_time >= retention_) {
-    log.pop_front();
+  auto& entries = log.entries;
+  while (!entries.empty() &&
+         now - entries.front().delivery.notification->trigger_time >= retention_) {
+    entries.pop_front();
   }
 }
 
-std::size_t RecordLog::my_shard() {
-  static std::atomic<std::size_t> next{0};
-  thread_local const std::size_t shard = next.fetch_add(1, std::memory_order_relaxed) % k_shards;
-  return shard;
+RecordLog::Shard& RecordLog::shard_of(std::string_view project_id) {
+  return shards_[std::hash<std::string_view>{}(project_id) % k_shards];
 }
 
 namespace {
@@ -40,14 +40,14 @@ NotificationRecord record_of(const Delivery& d) {
 }  // namespace
 
 void RecordLog::append(std::string_view project_id, std::span<Delivery> deliveries, TimePoint now) {
-  Shard& shard = shards_[my_shard()];
+  Shard& shard = shard_of(project_id);
   std::lock_guard lock(shard.mutex);
   auto it = shard.projects.find(project_id);
   if (it == shard.projects.end()) it = shard.projects.try_emplace(std::string(project_id)).first;
   ProjectLog& log = it->second;
-  // Taken under the shard's lock, so each shard's log stays in sequence order.
-  std::uint64_t sequence = next_sequence_.fetch_add(deliveries.size(), std::memory_order_relaxed);
-  for (auto& delivery : deliveries) log.push_back(Entry{sequence++, std::move(delivery)});
+  for (auto& delivery : deliveries) {
+    log.entries.push_back(Entry{log.next_sequence++, std::move(delivery)});
+  }
   prune(log, now);
 }
 
@@ -65,48 +65,44 @@ Result<Page<NotificationRecord>> RecordLog::list(std::string_view project_id,
   Page<NotificationRecord> page;
   if (!query.marker.empty()) page.page_info.previous_marker = query.marker;
 
-  // Every shard, locked in order; newest first is a merge of the shards by sequence.
-  std::array<std::unique_lock<std::mutex>, k_shards> locks;
-  for (std::size_t i = 0; i < k_shards; ++i) locks[i] = std::unique_lock(shards_[i].mutex);
-
   const auto matches = [&](const Delivery& d) {
     return (query.event_name.empty() || d.notification->event_name == query.event_name) &&
            (query.secret_name.empty() || d.notification->secret_name == query.secret_name) &&
            (!query.status || d.status == *query.status);
   };
-  struct Cursor {
-    ProjectLog::const_iterator begin, current;  // current: one past the next entry to take
-  };
-  std::vector<Cursor> cursors;
-  for (auto& shard : shards_) {
+  // Newest first, one chunk per hold of the lock; between chunks the project's triggers go on
+  // (appends only add newer entries, pruning only drops older ones: the scan resumes by
+  // sequence, whatever moved).
+  std::vector<Entry> taken;  // matches, newest first; one more than the page tells "more"
+  Shard& shard = shard_of(project_id);
+  bool more_to_scan = true;
+  while (more_to_scan && taken.size() <= query.limit) {
+    std::lock_guard lock(shard.mutex);
     const auto it = shard.projects.find(project_id);
-    if (it == shard.projects.end()) continue;
+    if (it == shard.projects.end()) break;
     prune(it->second, now);
-    const auto& log = it->second;
-    const auto stop =
-        std::lower_bound(log.begin(), log.end(), before,
-                         [](const Entry& e, std::uint64_t s) { return e.sequence < s; });
-    cursors.push_back(Cursor{log.begin(), stop});
-  }
-  std::uint64_t last_sequence = 0;
-  while (true) {
-    Cursor* newest = nullptr;
-    for (auto& cursor : cursors) {
-      if (cursor.current == cursor.begin) continue;
-      if (newest == nullptr ||
-          std::prev(cursor.current)->sequence > std::prev(newest->current)->sequence) {
-        newest = &cursor;
+    const auto& entries = it->second.entries;
+    auto cursor = std::lower_bound(entries.begin(), entries.end(), before,
+                                   [](const Entry& e, std::uint64_t s) { return e.sequence < s; });
+    for (std::size_t scanned = 0; scanned < k_scan_chunk; ++scanned) {
+      if (cursor == entries.begin()) {
+        more_to_scan = false;
+        break;
+      }
+      --cursor;
+      before = cursor->sequence;
+      if (matches(cursor->delivery)) {
+        taken.push_back(*cursor);
+        if (taken.size() > query.limit) break;
       }
     }
-    if (newest == nullptr) break;
-    const Entry& entry = *--newest->current;
-    if (!matches(entry.delivery)) continue;
-    if (page.items.size() == query.limit) {
-      page.page_info.next_marker = std::to_string(last_sequence);
-      break;
-    }
-    page.items.push_back(record_of(entry.delivery));
-    last_sequence = entry.sequence;
+  }
+  // Records are made without the lock.
+  const std::size_t count = std::min(taken.size(), query.limit);
+  page.items.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) page.items.push_back(record_of(taken[i].delivery));
+  if (taken.size() > query.limit) {
+    page.page_info.next_marker = std::to_string(taken[query.limit - 1].sequence);
   }
   page.page_info.current_count = page.items.size();
   return page;

@@ -1,13 +1,14 @@
 // The notification record log: per project, every final record, kept for the retention period
 // and listed newest first.
 //
-// Thread-safety: safe for concurrent use. Appends go to one of several shards, chosen once per
-// thread, each with its own mutex, so that concurrent triggers do not queue on one lock; a list
-// locks every shard and merges them by sequence number. No callback runs under these locks.
+// Thread-safety: safe for concurrent use. Projects are spread over shards, each with its own
+// mutex, so that one project's appends and listings do not queue behind another's; a listing
+// holds its shard's lock for at most k_scan_chunk entries at a time, so a long filtered scan
+// never stalls the project's triggers for long. No callback runs under these locks.
+// Markers are per-project sequence numbers: a tenant learns nothing of another's traffic.
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -49,18 +50,22 @@ class RecordLog {
     std::uint64_t sequence;
     Delivery delivery;
   };
-  using ProjectLog = std::deque<Entry>;  // oldest first, sequence ascending
-  static constexpr std::size_t k_shards = 8;
+  struct ProjectLog {
+    std::uint64_t next_sequence = 1;
+    std::deque<Entry> entries;  // oldest first, sequence ascending
+  };
+  static constexpr std::size_t k_shards = 16;
+  /// Entries a listing looks at per hold of its shard's lock.
+  static constexpr std::size_t k_scan_chunk = 512;
   struct alignas(64) Shard {
     std::mutex mutex;
     std::map<std::string, ProjectLog, std::less<>> projects;
   };
   // Drops the records whose age has reached the retention.
   void prune(ProjectLog& log, TimePoint now) const;
-  static std::size_t my_shard();
+  Shard& shard_of(std::string_view project_id);
 
   const std::chrono::milliseconds retention_;
-  alignas(64) std::atomic<std::uint64_t> next_sequence_{1};
   std::array<Shard, k_shards> shards_;
 };
 
