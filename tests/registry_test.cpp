@@ -220,6 +220,60 @@ TEST_F(registry_test, the_default_quotas_are_the_public_ones) {
   EXPECT_ERROR(engine_.create_event(k_project, event_spec("one-more")), quota_exceeded, "30");
 }
 
+TEST_F(registry_test, the_secret_quota_holds_for_subscriptions_and_expiries) {
+  Engine engine(Options{.max_secrets_per_project = 2}, clock_);
+  ASSERT_TRUE(engine.create_event(k_project, event_spec("e")).ok());
+  const std::vector<std::string> e = {"e"};
+  ASSERT_TRUE(engine.set_subscriptions(k_project, "one", e).ok());
+  ASSERT_TRUE(engine.set_version_expiry(k_project, "two", "v1", clock_->now() + 1h).ok());
+  EXPECT_ERROR(engine.set_subscriptions(k_project, "three", e), quota_exceeded, "2 secrets");
+  EXPECT_ERROR(engine.set_version_expiry(k_project, "three", "v1", clock_->now() + 1h),
+               quota_exceeded, "2 secrets");
+  EXPECT_ERROR(engine.show_secret(k_project, "three"), not_found, "three") << "nothing was made";
+  EXPECT_TRUE(engine.set_subscriptions(k_project, "two", e).ok()) << "a known secret is no new one";
+  EXPECT_TRUE(engine.set_subscriptions(k_other_project, "three", {}).ok()) << "per project";
+  ASSERT_TRUE(engine.forget_secret(k_project, "one").ok());
+  EXPECT_TRUE(engine.set_subscriptions(k_project, "three", e).ok()) << "forgetting frees a place";
+  EXPECT_EQ(Options{}.max_secrets_per_project, 500U) << "the public quota";
+}
+
+TEST_F(registry_test, the_expiry_timer_quota_counts_armed_versions_of_one_secret) {
+  Engine engine(Options{.max_expiry_timers_per_secret = 2}, clock_);
+  ASSERT_TRUE(engine.set_version_expiry(k_project, "db", "v1", clock_->now() + 1h).ok());
+  ASSERT_TRUE(engine.set_version_expiry(k_project, "db", "v2", clock_->now() + 1h).ok());
+  EXPECT_ERROR(engine.set_version_expiry(k_project, "db", "v3", clock_->now() + 1h), quota_exceeded,
+               "2 armed expiry timers");
+  EXPECT_TRUE(engine.set_version_expiry(k_project, "db", "v2", clock_->now() + 2h).ok())
+      << "re-arming an armed version is not one more";
+  EXPECT_TRUE(engine.set_version_expiry(k_project, "other", "v3", clock_->now() + 1h).ok())
+      << "per secret";
+  ASSERT_TRUE(engine.set_version_expiry(k_project, "db", "v1", std::nullopt).ok());
+  EXPECT_TRUE(engine.set_version_expiry(k_project, "db", "v3", clock_->now() + 1h).ok())
+      << "a cancelled timer frees a place";
+  clock_->advance(3h);
+  EXPECT_EQ(engine.run_due(), 3U);
+  EXPECT_TRUE(engine.set_version_expiry(k_project, "db", "v4", clock_->now() + 1h).ok())
+      << "a fired timer frees its place";
+}
+
+TEST_F(registry_test, a_forgotten_secret_loses_its_subscriptions_and_timers) {
+  ASSERT_TRUE(engine_.create_event(k_project, event_spec("e")).ok());
+  ASSERT_TRUE(engine_.set_subscriptions(k_project, "db", std::vector<std::string>{"e"}).ok());
+  ASSERT_TRUE(engine_.set_version_expiry(k_project, "db", "v1", clock_->now() + 1h).ok());
+  int fired = 0;
+  const ScopedConnection sink =
+      engine_.connect_sink("SMN", callback_sink([&](const Notification&) { ++fired; }));
+  ASSERT_TRUE(engine_.forget_secret(k_project, "db").ok());
+  EXPECT_ERROR(engine_.show_secret(k_project, "db"), not_found, "db");
+  EXPECT_TRUE(engine_.trigger(k_project, {"db", EventType::secret_rotated})->notifications.empty());
+  clock_->advance(2h);
+  EXPECT_EQ(engine_.run_due(), 0U) << "its timer is gone";
+  EXPECT_EQ(fired, 0);
+  EXPECT_TRUE(engine_.delete_event(k_project, "e").ok()) << "nothing subscribes any more";
+  EXPECT_ERROR(engine_.forget_secret(k_project, "db"), not_found, "db");
+  EXPECT_ERROR(engine_.forget_secret(k_project, ".."), invalid_argument, "secret_name");
+}
+
 TEST_F(registry_test, a_taken_name_is_reported_before_the_quota) {
   Options options;
   options.max_events_per_project = 1;

@@ -84,6 +84,16 @@ inline std::vector<BadInput> bad_inputs() {
        "CSMS.0004"},
       {"deeply nested JSON", "POST", events, std::string(100, '[') + std::string(100, ']'), 400,
        "CSMS.0004"},
+      {"a key given twice", "POST", events,
+       with("\"state\":\"ENABLED\"", "\"state\":\"ENABLED\",\"state\":\"DISABLED\""), 400,
+       "CSMS.0004"},
+      {"a nested key given twice", "POST", events,
+       with("\"target_name\":\"t\"", "\"target_name\":\"t\",\"target_name\":\"u\""), 400,
+       "CSMS.0004"},
+      {"a key given twice in an update", "PUT", events + "/existing",
+       R"({"state":"ENABLED","state":"DISABLED"})", 400, "CSMS.0004"},
+      {"a key given twice in a subscription", "PUT", "/v1/project-a/secrets/db",
+       R"({"event_subscriptions":[],"event_subscriptions":["existing"]})", 400, "CSMS.0004"},
       // Missing fields and values out of their rules: 400 CSMS.0002.
       {"missing name", "POST", events, with("\"name\":\"new-event\",", ""), 400, "CSMS.0002"},
       {"missing event_types", "POST", events, with("\"event_types\":[\"SECRET_ROTATED\"],", ""),
@@ -135,6 +145,25 @@ inline std::vector<BadInput> bad_inputs() {
       {"path traversal in a secret name", "PUT", "/v1/project-a/secrets/..%2F..%2Fetc%2Fpasswd",
        R"({"event_subscriptions":["existing"]})", 400, "CSMS.0002"},
       {"raw path traversal", "GET", "/v1/project-a/secrets/../../etc/passwd", "", 404, "CSMS.0003"},
+      {"a secret named '.'", "PUT", "/v1/project-a/secrets/.", R"({"event_subscriptions":[]})", 400,
+       "CSMS.0002"},
+      {"a secret named '..'", "PUT", "/v1/project-a/secrets/..", R"({"event_subscriptions":[]})",
+       400, "CSMS.0002"},
+      {"a secret named '.', encoded", "GET", "/v1/project-a/secrets/%2E", "", 400, "CSMS.0002"},
+      {"a version named '..'", "PUT", "/v1/project-a/secrets/db/versions/..",
+       R"({"expire_time":99999999999999})", 400, "CSMS.0002"},
+      {"a lifecycle event for a secret named '..'", "POST", "/v1/project-a/csms/lifecycle-events",
+       R"({"secret_name":"..","event_type":"SECRET_ROTATED"})", 400, "CSMS.0002"},
+      {"101 query parameters", "GET",
+       events + "?" +
+           [] {
+             std::string query;
+             for (int i = 0; i < 101; ++i) query += "p" + std::to_string(i) + "=1&";
+             return query;
+           }(),
+       "", 400, "CSMS.0002"},
+      {"a query parameter given twice, far apart", "GET", events + "?limit=1&a=1&b=2&c=3&limit=1",
+       "", 400, "CSMS.0002"},
       // Existence, conflicts, quotas.
       {"unknown event", "GET", events + "/missing", "", 404, "CSMS.0005"},
       {"update of an unknown event", "PUT", events + "/missing", R"({"state":"DISABLED"})", 404,
@@ -168,6 +197,14 @@ inline std::vector<BadInput> bad_inputs() {
        R"({"name":"-bad"})", 400, "CSMS.0002"},
       {"unknown topic", "GET", "/v2/project-a/notifications/topics/urn:smn:region-1:project-a:nope",
        "", 404, "CSMS.0005"},
+      {"topics limit 0", "GET", "/v2/project-a/notifications/topics?limit=0", "", 400, "CSMS.0002"},
+      {"topics limit 101", "GET", "/v2/project-a/notifications/topics?limit=101", "", 400,
+       "CSMS.0002"},
+      {"topics offset -1", "GET", "/v2/project-a/notifications/topics?offset=-1", "", 400,
+       "CSMS.0002"},
+      {"topics offset abc", "GET", "/v2/project-a/notifications/topics?offset=abc", "", 400,
+       "CSMS.0002"},
+      {"forget an unknown secret", "DELETE", "/v1/project-a/secrets/nobody", "", 404, "CSMS.0005"},
       // Routes, methods and tokens.
       {"unknown route", "GET", "/v1/project-a/csms/nothing", "", 404, "CSMS.0003"},
       {"unknown version prefix", "GET", "/v9/project-a/csms/events", "", 404, "CSMS.0003"},

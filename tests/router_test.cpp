@@ -2,7 +2,9 @@
 // herald::RestRouter as a transport hands requests to it.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <boost/json.hpp>
+#include <filesystem>
 
 #include "herald/rest.hpp"
 #include "model/uuid.hpp"
@@ -274,6 +276,178 @@ TEST_F(router_test, messages_name_the_offending_field) {
             std::string::npos);
   EXPECT_NE(error_msg_of(call("DELETE", "/v1/project-a/csms/events/existing")).find("1 secret"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace herald
+
+namespace herald {
+namespace {
+
+TEST_F(router_test, two_auth_tokens_are_refused_whichever_is_right) {
+  HttpRequest request{"GET", "/v1/project-a/csms/events", {}, {}};
+  request.headers = {{"X-Auth-Token", k_token_a}, {"x-auth-token", "not-a-token"}};
+  const auto response = router_.handle(request);
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(error_code_of(response), "CSMS.0002");
+  EXPECT_NE(error_msg_of(response).find("X-Auth-Token"), std::string::npos);
+}
+
+TEST_F(router_test, head_answers_as_get_wherever_get_is_served) {
+  seed();
+  for (const std::string target :
+       {"/v1/project-a/csms/events", "/v1/project-a/csms/events/existing",
+        "/v1/project-a/csms/notification-records", "/v1/project-a/secrets",
+        "/v1/project-a/secrets/db", "/v1/project-a/secrets/db/versions/v1",
+        "/v2/project-a/notifications/topics",
+        "/v2/project-a/notifications/topics/urn:smn:region-1:project-a:topic-a",
+        "/v1/project-a/csms/events/missing"}) {
+    SCOPED_TRACE(target);
+    const auto get = call("GET", target);
+    const auto head = call("HEAD", target);
+    EXPECT_EQ(head.status, get.status);
+    EXPECT_EQ(head.header("Content-Type"), get.header("Content-Type"));
+  }
+  const auto refused = call("HEAD", "/v1/project-a/csms/lifecycle-events");
+  EXPECT_EQ(refused.status, 405);
+  EXPECT_EQ(refused.header("Allow"), "POST");
+}
+
+TEST_F(router_test, a_forgotten_secret_is_gone_with_its_timers) {
+  seed();
+  ASSERT_EQ(call("PUT", "/v1/project-a/secrets/db/versions/v1",
+                 "{\"expire_time\":" + std::to_string(to_epoch_ms(clock_->now()) + 60'000) + "}")
+                .status,
+            200);
+  EXPECT_EQ(call("DELETE", "/v1/project-a/csms/events/existing").status, 400) << "in use";
+
+  const auto forgotten = call("DELETE", "/v1/project-a/secrets/db");
+  EXPECT_EQ(forgotten.status, 204);
+  EXPECT_EQ(call("GET", "/v1/project-a/secrets/db").status, 404);
+  EXPECT_TRUE(body_of(call("GET", "/v1/project-a/secrets/db/versions/v1"))
+                  .at("version_metadata")
+                  .at("expire_time")
+                  .is_null())
+      << "its timer is gone";
+  EXPECT_EQ(call("DELETE", "/v1/project-a/csms/events/existing").status, 204)
+      << "the event it held is free";
+  EXPECT_EQ(call("DELETE", "/v1/project-a/secrets/db").status, 404) << "forgotten once";
+
+  // A secret subscribed to nothing ([]) can be forgotten too.
+  ASSERT_EQ(call("PUT", "/v1/project-a/secrets/empty", R"({"event_subscriptions":[]})").status,
+            200);
+  EXPECT_EQ(call("DELETE", "/v1/project-a/secrets/empty").status, 204);
+  EXPECT_EQ(call("DELETE", "/v1/project-b/secrets/empty", {}, k_token_b).status, 404)
+      << "projects are isolated";
+}
+
+TEST_F(router_test, topics_are_paged_with_smns_offset_and_limit) {
+  for (const char* name : {"a", "b", "c", "d", "e"}) {
+    ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics",
+                   std::string(R"({"name":")") + name + R"("})")
+                  .status,
+              201);
+  }
+  const auto names = [&](const std::string& query) {
+    const auto body = body_of(call("GET", "/v2/project-a/notifications/topics" + query));
+    std::string out = std::to_string(body.at("topic_count").as_int64()) + ":";
+    for (const auto& topic : body.at("topics").as_array()) out += topic.at("name").as_string();
+    return out;
+  };
+  EXPECT_EQ(names(""), "5:abcde");
+  EXPECT_EQ(names("?limit=2"), "5:ab");
+  EXPECT_EQ(names("?offset=2&limit=2"), "5:cd");
+  EXPECT_EQ(names("?offset=4&limit=100"), "5:e");
+  EXPECT_EQ(names("?offset=5"), "5:") << "past the end: empty, the total still told";
+  EXPECT_EQ(names("?offset=&limit="), "5:abcde") << "empty values count as absent";
+}
+
+TEST_F(router_test, record_markers_count_only_the_projects_own_records) {
+  seed();  // one record in project-a
+  // Much traffic in project-b: its own event, secret and topic.
+  ASSERT_EQ(
+      call("POST", "/v2/project-b/notifications/topics", R"({"name":"tb"})", k_token_b).status,
+      201);
+  ASSERT_EQ(
+      call(
+          "POST", "/v1/project-b/csms/events",
+          R"({"name":"eb","event_types":["SECRET_ROTATED"],"state":"ENABLED","notification":)"
+          R"({"target_type":"SMN","target_id":"urn:smn:region-1:project-b:tb","target_name":"tb"}})",
+          k_token_b)
+          .status,
+      200);
+  ASSERT_EQ(call("PUT", "/v1/project-b/secrets/sb", R"({"event_subscriptions":["eb"]})", k_token_b)
+                .status,
+            200);
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_EQ(call("POST", "/v1/project-b/csms/lifecycle-events",
+                   R"({"secret_name":"sb","event_type":"SECRET_ROTATED"})", k_token_b)
+                  .status,
+              200);
+  }
+  ASSERT_EQ(call("POST", "/v1/project-a/csms/lifecycle-events",
+                 R"({"secret_name":"db","event_type":"SECRET_ROTATED"})")
+                .status,
+            200);
+  // project-a holds two records: its first page of one ends at its own second record.
+  const auto page = body_of(call("GET", "/v1/project-a/csms/notification-records?limit=1"));
+  EXPECT_EQ(page.at("page_info").at("next_marker").as_string(), "2")
+      << "project-b's seven records are not counted";
+  const auto next =
+      body_of(call("GET", "/v1/project-a/csms/notification-records?limit=1&marker=2"));
+  EXPECT_EQ(next.at("records").as_array().size(), 1U);
+  EXPECT_TRUE(next.at("page_info").at("next_marker").is_null());
+}
+
+TEST(router_unavailable_test, a_full_delivery_queue_answers_503_with_retry_after) {
+  Engine engine(Options{
+      .delivery = DeliveryMode::asynchronous, .delivery_workers = 0, .max_queued_deliveries = 1});
+  SmnTopics topics("region-1");
+  const RestRouter router(engine, topics, {{k_token_a, k_project_a}});
+  const auto call = [&](std::string method, std::string target, std::string body) {
+    return router.handle(HttpRequest{
+        std::move(method), std::move(target), {{"X-Auth-Token", k_token_a}}, std::move(body)});
+  };
+  for (const auto& request : testing::seed_requests()) {
+    if (request.target.find("lifecycle") != std::string::npos) continue;
+    ASSERT_EQ(call(request.method, request.target, request.body).status, request.status);
+  }
+  const std::string fire = R"({"secret_name":"db","event_type":"SECRET_ROTATED"})";
+  EXPECT_EQ(call("POST", "/v1/project-a/csms/lifecycle-events", fire).status, 200);
+  const auto full = call("POST", "/v1/project-a/csms/lifecycle-events", fire);
+  EXPECT_EQ(full.status, 503) << full.body;
+  EXPECT_EQ(full.header("Retry-After"), "1");
+  EXPECT_NE(full.body.find("HERALD.0503"), std::string::npos) << full.body;
+}
+
+TEST(router_unavailable_test, a_store_that_cannot_write_answers_503_naming_no_file) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("herald-router-503-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "herald.db";
+  auto engine =
+      Engine::open(open_sqlite_store(path).value(), Options{.delivery = DeliveryMode::synchronous})
+          .value();
+  SmnTopics topics("region-1");
+  const RestRouter router(*engine, topics, {{k_token_a, k_project_a}});
+  const auto seed = testing::seed_requests().front();
+  ASSERT_EQ(
+      router.handle({seed.method, seed.target, {{"X-Auth-Token", k_token_a}}, seed.body}).status,
+      200);
+  std::filesystem::remove(path);
+  const auto refused = router.handle({"PUT",
+                                      "/v1/project-a/secrets/db",
+                                      {{"X-Auth-Token", k_token_a}},
+                                      R"({"event_subscriptions":["existing"]})"});
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.header("Retry-After"), "1");
+  EXPECT_EQ(refused.body.find(dir.string()), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("removed or replaced"), std::string::npos) << refused.body;
+  const auto shown =
+      router.handle({"GET", "/v1/project-a/secrets/db", {{"X-Auth-Token", k_token_a}}, {}});
+  EXPECT_EQ(shown.status, 404) << "the refused write changed nothing in memory";
+  engine.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "http_client.hpp"
 #include "model/uuid.hpp"
+#include "raw_socket.hpp"
 #include "rest_support.hpp"
 #include "server_process.hpp"
 
@@ -45,43 +46,6 @@ class server_e2e_test : public ::testing::Test {
     return response.ok() ? std::move(response).value() : http::Response{};
   }
   static json::value body_of(const http::Response& r) { return json::parse(r.body); }
-
-  // A socket connected to the server, for what the client library will not do.
-  [[nodiscard]] int raw_connection() const {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(server_.port()));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-      close(fd);
-      return -1;
-    }
-    return fd;
-  }
-  // Everything the socket delivers until the server closes it (bounded by `limit`).
-  static std::string read_all(int fd, std::chrono::milliseconds limit) {
-    std::string data;
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd, POLLIN, 0};
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (poll(&p, 1, static_cast<int>(std::max<long>(left.count(), 1))) <= 0) break;
-      char buffer[4096];
-      const auto n = recv(fd, buffer, sizeof buffer, 0);
-      if (n <= 0) return data + "<closed>";
-      data.append(buffer, static_cast<std::size_t>(n));
-    }
-    return data;
-  }
-  static void send_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-      const auto n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-      ASSERT_GT(n, 0);
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-  }
 
   testing::ServerProcess server_;
   http::Client client_;
@@ -195,25 +159,22 @@ TEST_F(server_e2e_test, bad_inputs_get_their_answer_and_change_nothing) {
 }
 
 TEST_F(server_e2e_test, a_body_over_a_mebibyte_is_refused_from_its_header) {
-  const int fd = raw_connection();
-  ASSERT_GE(fd, 0);
-  send_all(
-      fd,
+  const testing::RawSocket socket(server_.port());
+  ASSERT_TRUE(socket.connected());
+  ASSERT_TRUE(socket.send(
       "POST /v1/project-a/csms/events HTTP/1.1\r\nHost: x\r\nX-Auth-Token: token-of-project-a\r\n"
-      "Content-Type: application/json\r\nContent-Length: 5000000\r\n\r\n");
-  const auto answer = read_all(fd, std::chrono::seconds(5));
-  close(fd);
+      "Content-Type: application/json\r\nContent-Length: 5000000\r\n\r\n"));
+  const auto answer = socket.read_all(std::chrono::seconds(5));
   EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0U) << answer;
   EXPECT_NE(answer.find("HERALD.0413"), std::string::npos);
 }
 
 TEST_F(server_e2e_test, a_slow_client_that_sends_nothing_is_dropped_after_the_timeout) {
-  const int fd = raw_connection();
-  ASSERT_GE(fd, 0);
+  const testing::RawSocket socket(server_.port());
+  ASSERT_TRUE(socket.connected());
   const auto start = std::chrono::steady_clock::now();
-  const auto answer = read_all(fd, std::chrono::seconds(10));
+  const auto answer = socket.read_all(std::chrono::seconds(10));
   const auto waited = std::chrono::steady_clock::now() - start;
-  close(fd);
   EXPECT_EQ(answer, "<closed>");
   EXPECT_LT(waited, std::chrono::seconds(5)) << "dropped after the 300 ms header timeout";
   EXPECT_GE(waited, std::chrono::milliseconds(250));
@@ -221,46 +182,43 @@ TEST_F(server_e2e_test, a_slow_client_that_sends_nothing_is_dropped_after_the_ti
 }
 
 TEST_F(server_e2e_test, a_client_sending_its_header_slowly_is_dropped_too) {
-  const int fd = raw_connection();
-  ASSERT_GE(fd, 0);
-  send_all(fd, "GET /v1/project-a/csms/events HTTP/1.1\r\nHost: x\r\n");  // never finishes
-  const auto answer = read_all(fd, std::chrono::seconds(10));
-  close(fd);
+  const testing::RawSocket socket(server_.port());
+  ASSERT_TRUE(socket.connected());
+  ASSERT_TRUE(socket.send("GET /v1/project-a/csms/events HTTP/1.1\r\nHost: x\r\n"));  // never ends
+  const auto answer = socket.read_all(std::chrono::seconds(10));
   EXPECT_EQ(answer, "<closed>");
 }
 
 TEST_F(server_e2e_test, sigterm_finishes_the_request_in_flight_then_exits_zero) {
   ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"t"})").status, 201);
-  const int idle = raw_connection();  // kept alive with nothing in flight: closed by the stop
-  ASSERT_GE(idle, 0);
-  send_all(idle,
-           "GET /v2/project-a/notifications/topics HTTP/1.1\r\nHost: x\r\n"
-           "X-Auth-Token: token-of-project-a\r\n\r\n");
-  ASSERT_NE(read_all(idle, std::chrono::milliseconds(500)).find("HTTP/1.1 200"), std::string::npos);
+  const testing::RawSocket idle(
+      server_.port());  // kept alive, nothing in flight: closed by the stop
+  ASSERT_TRUE(idle.connected());
+  ASSERT_TRUE(
+      idle.send("GET /v2/project-a/notifications/topics HTTP/1.1\r\nHost: x\r\n"
+                "X-Auth-Token: token-of-project-a\r\n\r\n"));
+  ASSERT_NE(idle.read_all(std::chrono::milliseconds(500)).find("HTTP/1.1 200"), std::string::npos);
 
-  const int busy = raw_connection();
-  ASSERT_GE(busy, 0);
+  const testing::RawSocket busy(server_.port());
+  ASSERT_TRUE(busy.connected());
   const std::string body = R"({"name":"in-flight"})";
-  send_all(busy,
-           "POST /v2/project-a/notifications/topics HTTP/1.1\r\nHost: x\r\n"
-           "X-Auth-Token: token-of-project-a\r\nContent-Length: " +
-               std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5));
+  ASSERT_TRUE(
+      busy.send("POST /v2/project-a/notifications/topics HTTP/1.1\r\nHost: x\r\n"
+                "X-Auth-Token: token-of-project-a\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5)));
   // Wait until the server read that header (the request is in flight) by a request after it.
   ASSERT_EQ(call("GET", "/v2/project-a/notifications/topics").status, 200);
 
   server_.signal(SIGTERM);
   // The listener closes: wait (bounded) until new connections are refused.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  for (int fd = raw_connection(); fd >= 0; fd = raw_connection()) {
-    close(fd);
+  while (testing::RawSocket(server_.port()).connected()) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "still accepting after SIGTERM";
   }
-  EXPECT_EQ(read_all(idle, std::chrono::seconds(5)), "<closed>") << "the idle connection closes";
-  close(idle);
+  EXPECT_EQ(idle.read_all(std::chrono::seconds(5)), "<closed>") << "the idle connection closes";
 
-  send_all(busy, body.substr(5));
-  const auto answer = read_all(busy, std::chrono::seconds(5));
-  close(busy);
+  ASSERT_TRUE(busy.send(body.substr(5)));
+  const auto answer = busy.read_all(std::chrono::seconds(5));
   EXPECT_EQ(answer.rfind("HTTP/1.1 201", 0), 0U) << answer;
   EXPECT_NE(answer.find("urn:smn:region-1:project-a:in-flight"), std::string::npos);
   EXPECT_NE(answer.find("Connection: close"), std::string::npos);

@@ -61,6 +61,19 @@ TEST(smn_test, list_show_delete_and_messages) {
   EXPECT_ERROR(smn.messages(k_project, "garbage"), not_found, "garbage");
 }
 
+TEST(smn_test, the_topic_quota_holds_per_project) {
+  SmnTopics smn("region-1", SmnOptions{.max_topics_per_project = 2});
+  ASSERT_TRUE(smn.create_topic(k_project, "a").ok());
+  ASSERT_TRUE(smn.create_topic(k_project, "b").ok());
+  EXPECT_ERROR(smn.create_topic(k_project, "c"), quota_exceeded, "2 topics");
+  EXPECT_FALSE(smn.create_topic(k_project, "a")->created) << "an existing name is answered";
+  EXPECT_TRUE(smn.create_topic(k_other_project, "c").ok()) << "per project";
+  ASSERT_TRUE(
+      smn.delete_topic(k_project, "urn:smn:region-1:" + std::string(k_project) + ":a").ok());
+  EXPECT_TRUE(smn.create_topic(k_project, "c").ok()) << "a delete frees a place";
+  EXPECT_EQ(smn.list_topics(k_project)->topic_count, 2U);
+}
+
 TEST(smn_test, topics_of_one_project_are_invisible_to_another) {
   SmnTopics smn;
   const auto mine = smn.create_topic(k_project, "shared-name").value().topic;

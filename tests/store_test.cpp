@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "test_support.hpp"
 
 namespace herald {
@@ -193,6 +195,27 @@ TEST_P(store_test, secret_deleted_forgets_the_secret_in_the_store_too) {
   EXPECT_TRUE(engine->delete_event(k_project, "e").ok());
 }
 
+TEST_P(store_test, a_forgotten_secret_stays_forgotten_after_a_restart) {
+  {
+    auto engine = open_engine();
+    ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
+    ASSERT_TRUE(engine->set_version_expiry(k_project, "db", "v1", clock_->now() + 1h).ok());
+    ASSERT_TRUE(engine->forget_secret(k_project, "db").ok());
+  }
+  auto engine = open_engine();
+  EXPECT_ERROR(engine->show_secret(k_project, "db"), not_found, "db");
+  EXPECT_FALSE(engine->show_version_expiry(k_project, "db", "v1")->expire_time.has_value());
+  EXPECT_TRUE(engine->delete_event(k_project, "e").ok());
+}
+
+TEST_P(store_test, a_secret_stored_as_dot_dot_before_the_rule_still_opens) {
+  ASSERT_TRUE(store()->put_secret(k_project, "..", {}).ok());
+  auto engine = open_engine();
+  ASSERT_NE(engine, nullptr) << "the store opens; the secret is kept, though no longer reachable";
+  EXPECT_TRUE(engine->set_subscriptions(k_project, "db", {}).ok()) << "the rest works";
+}
+
 TEST_P(store_test, quotas_lowered_since_do_not_lose_stored_configuration) {
   Options roomy;
   roomy.max_events_per_secret = 3;
@@ -204,6 +227,15 @@ TEST_P(store_test, quotas_lowered_since_do_not_lose_stored_configuration) {
   }
   auto engine = open_engine(Options{});  // default: one event per secret
   EXPECT_EQ(engine->show_secret(k_project, "db")->event_subscriptions, (names{"a", "b", "c"}));
+  engine.reset();
+  {
+    auto roomier = open_engine(Options{.max_secrets_per_project = 3});
+    ASSERT_TRUE(roomier->set_subscriptions(k_project, "two", {}).ok());
+    ASSERT_TRUE(roomier->set_subscriptions(k_project, "three", {}).ok());
+  }
+  auto lowered = open_engine(Options{.max_secrets_per_project = 1});
+  EXPECT_TRUE(lowered->show_secret(k_project, "three").ok()) << "all three secrets kept";
+  EXPECT_ERROR(lowered->set_subscriptions(k_project, "four", {}), quota_exceeded, "secrets");
 }
 
 TEST_P(store_test, records_survive_a_restart_with_their_status_and_message) {
@@ -503,6 +535,36 @@ TEST(sqlite_store_test, stored_values_that_break_the_contract_are_refused_by_nam
   ASSERT_TRUE(store.ok());
   const auto engine = Engine::open(std::move(store).value());
   EXPECT_ERROR(engine, unavailable, "bad.name");
+}
+
+TEST(sqlite_store_test, a_second_opener_of_one_file_is_refused_until_the_first_closes) {
+  TempDir dir;
+  const auto path = dir.file("locked.db");
+  auto first = open_sqlite_store(path);
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  const auto second = open_sqlite_store(path);
+  EXPECT_ERROR(second, unavailable,
+               "store in use by another process (pid " + std::to_string(::getpid()) + ")");
+  ASSERT_TRUE(first.value()->put_secret(k_project, "db", {}).ok()) << "the first keeps working";
+  first = Error{ErrorCode::internal, "closed"};  // releases the store, and its lock
+  auto again = open_sqlite_store(path);
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ(again.value()->load()->secrets.size(), 1U);
+}
+
+TEST(sqlite_store_test, a_file_moved_away_while_open_refuses_every_write_after) {
+  TempDir dir;
+  const auto path = dir.file("moved.db");
+  auto store = open_sqlite_store(path).value();
+  ASSERT_TRUE(store->put_secret(k_project, "before", {}).ok());
+  fs::rename(path, dir.file("elsewhere.db"));
+  EXPECT_ERROR(store->put_secret(k_project, "after", {}), unavailable, "removed or replaced");
+  EXPECT_ERROR(store->put_topic({std::string(k_project), "t", ""}), unavailable,
+               "removed or replaced");
+  // Reopened, the path names a new, empty file: the refused write is in neither.
+  store.reset();
+  auto fresh = open_sqlite_store(path).value();
+  EXPECT_TRUE(fresh->load()->secrets.empty()) << "the write after the move was not made here";
 }
 
 TEST(sqlite_store_test, per_trigger_durability_stores_each_final_status_at_once) {

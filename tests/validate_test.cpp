@@ -214,6 +214,10 @@ TEST_F(validate_test, secret_names_take_the_wider_rule_with_periods) {
       {"db password", false, "a space"},
       {"../../etc/passwd", false, "path traversal"},
       {"s\xC3\xA9", false, "non-ASCII"},
+      {".", false, "'.' is a path segment a proxy removes"},
+      {"..", false, "'..' likewise"},
+      {"...", true, "three periods are a name"},
+      {".hidden", true, "a leading period"},
   };
   for (const auto& row : table) {
     SCOPED_TRACE(row.why);
@@ -224,8 +228,13 @@ TEST_F(validate_test, secret_names_take_the_wider_rule_with_periods) {
     } else {
       EXPECT_ERROR(set, invalid_argument, "secret_name");
       EXPECT_ERROR(engine_.show_secret(k_project, row.name), invalid_argument, "secret_name");
+      EXPECT_ERROR(engine_.trigger(k_project, {row.name, EventType::secret_rotated}),
+                   invalid_argument, "secret_name");
     }
   }
+  EXPECT_ERROR(
+      engine_.set_version_expiry(k_project, "db", "..", clock_->now() + std::chrono::hours(1)),
+      invalid_argument, "version_id");
 }
 
 TEST_F(validate_test, update_bodies_check_only_what_they_carry) {

@@ -61,12 +61,22 @@ std::pair<ErrorCode, std::string> beast_failure(const beast::error_code& ec) {
     return {ErrorCode::bad_framing, "chunked body: malformed chunk"};
   }
   if (ec == bhttp::error::bad_version) {
-    return {ErrorCode::http_version, "HTTP version: only HTTP/1.0 and HTTP/1.1 are served"};
+    // Malformed; a well-formed version other than 1.0 or 1.1 is 505 (check_header).
+    return {ErrorCode::bad_framing, "request line: malformed HTTP version"};
   }
   return {ErrorCode::bad_framing, fmt::format("malformed HTTP message ({})", ec.message())};
 }
 
 bool iequals(std::string_view a, std::string_view b) { return beast::iequals(a, b); }
+
+// Whether the request line ends in a well-formed `HTTP/d.d` (RFC 9112 §2.3), whatever digits.
+bool well_formed_version(std::string_view line) {
+  if (line.size() < 9) return false;
+  const auto version = line.substr(line.size() - 9);
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  return version.substr(0, 6) == " HTTP/" && digit(version[6]) && version[7] == '.' &&
+         digit(version[8]);
+}
 
 }  // namespace
 
@@ -169,30 +179,62 @@ std::size_t RequestReader::feed(std::string_view bytes) {
   auto& beast = parser_->beast;
   std::size_t used = 0;
   while (state_ == State::need_more && !beast.is_done()) {
-    if (!beast.is_header_done()) {
-      // The request line first: a too-long one is 414, not the header section's 431. (Until
-      // the header is done, the input starts at the request line: Beast takes a header whole.)
-      const auto line_end = bytes.find('\n');
-      const auto line = line_end == std::string_view::npos ? bytes.size() : line_end;
+    const auto rest = bytes.substr(used);
+    const bool in_header = !beast.is_header_done();
+    if (in_header && raw_header_.empty()) {
+      // The request line first: a too-long one is 414, not the header section's 431.
+      const auto line_end = rest.find('\n');
+      const auto line = line_end == std::string_view::npos ? rest.size() : line_end;
       if (line > limits_.request_line_bytes) {
         fail(ErrorCode::target_too_long,
              fmt::format("request line: longer than {} bytes", limits_.request_line_bytes));
         break;
       }
+      if (line_end != std::string_view::npos && (line_end == 0 || rest[line_end - 1] != '\r')) {
+        fail(ErrorCode::bad_framing, "request line: must end with CRLF");
+        break;
+      }
     }
     beast::error_code ec;
-    const auto rest = bytes.substr(used);
     const auto n = beast.put(boost::asio::const_buffer(rest.data(), rest.size()), ec);
     used += n;
-    if (ec == bhttp::error::need_more) break;
+    if (in_header) {
+      // Beast parses a header in pieces and checks its limit per piece: the whole is counted
+      // (and kept, for the checks that need its raw bytes) here.
+      raw_header_.append(rest.substr(0, n));
+      const std::size_t pending = beast.is_header_done() ? 0 : rest.size() - n;
+      if (raw_header_.size() + pending > limits_.header_bytes) {
+        fail(ErrorCode::header_too_large,
+             fmt::format("header section: larger than {} bytes", limits_.header_bytes));
+        break;
+      }
+    }
+    if (ec == bhttp::error::need_more) {
+      // Beast looks for CRLF and passes over a bare LF: a chunk or trailer line ended by LF
+      // alone would wait for ever. (Waiting for a line is the only need_more that consumes
+      // nothing once the header is done.)
+      if (!in_header && n == 0 && beast.chunked()) {
+        const auto lf = rest.find('\n');
+        if (lf != std::string_view::npos && (lf == 0 || rest[lf - 1] != '\r')) {
+          fail(ErrorCode::bad_framing, "chunked body: a line must end with CRLF");
+        }
+      }
+      break;
+    }
     if (ec) {
       auto [code, message] = beast_failure(ec);
+      const auto line =
+          (raw_header_.empty() ? rest : std::string_view(raw_header_)).substr(0, rest.find('\r'));
+      if (ec == bhttp::error::bad_version && well_formed_version(line)) {
+        code = ErrorCode::http_version;
+        message = "HTTP version: only HTTP/1.0 and HTTP/1.1 are served";
+      }
       fail(code, std::move(message));
       break;
     }
     if (beast.is_header_done() && !header_checked_) {
       header_checked_ = true;
-      check_header(bytes.substr(0, n));
+      check_header(raw_header_);
     }
     if (n == 0) break;
   }
@@ -212,6 +254,7 @@ ReadRequest RequestReader::take() {
   parser_->beast.body_limit(limits_.body_bytes);
   parser_->beast.eager(false);
   pending_ = ReadRequest{};
+  raw_header_.clear();
   header_checked_ = false;
   state_ = State::need_more;
   wants_continue_ = false;

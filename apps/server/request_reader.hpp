@@ -60,8 +60,7 @@ class RequestReader {
 
   /// Parses from `bytes`, the connection's unread input from where the last call stopped
   /// consuming. Answers how many bytes were consumed; bytes not consumed must be fed again,
-  /// with more after them (a header is consumed only whole). Does nothing unless state() is
-  /// need_more.
+  /// with more after them. Does nothing unless state() is need_more.
   std::size_t feed(std::string_view bytes);
 
   [[nodiscard]] State state() const noexcept { return state_; }
@@ -90,6 +89,7 @@ class RequestReader {
   State state_ = State::need_more;
   bool wants_continue_ = false;
   bool header_checked_ = false;
+  std::string raw_header_;  // the header section as received, while it is read
   std::optional<Error> failure_;
   ReadRequest pending_;  // method, target and headers, from the header section
 };
