@@ -190,8 +190,12 @@ class Session : public std::enable_shared_from_this<Session> {
       stream_.expires_after(config_.header_timeout + config_.idle_timeout);
     }
     if (buffer_.size() >= k_max_buffered) {
+      // Unconsumed input this large is one line without its end: the reader consumes every
+      // complete element, and counts a header it receives in pieces itself.
       return reject(
-          herald::Error{herald::ErrorCode::header_too_large, "header section: too large"});
+          reader_.header_done()
+              ? herald::Error{herald::ErrorCode::bad_framing, "chunked body: line too long"}
+              : herald::Error{herald::ErrorCode::header_too_large, "header section: too large"});
     }
     if (reader_.wants_continue()) {
       reader_.continue_sent();
@@ -221,9 +225,10 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto answer = router_.handle(read.request);
     if (answer.status >= 500) {
       // The client's answer names no internals; the operator's line says what failed.
+      // The error body is one line of JSON naming no token, secret or file.
       std::cerr << "herald-server: " << answer.status << " " << read.request.method << " "
-                << read.request.target.substr(0, read.request.target.find('?')) << ": "
-                << error_message_of(answer) << "\n";
+                << read.request.target.substr(0, read.request.target.find('?')) << " "
+                << answer.header("X-Request-Id") << ": " << answer.body << "\n";
     }
     respond(answer, read.keep_alive && !stopping_, read.head, read.version);
   }
@@ -231,13 +236,6 @@ class Session : public std::enable_shared_from_this<Session> {
   // A message that cannot be read to its end is answered, then the connection closes gently.
   void reject(const herald::Error& error) {
     respond(herald::RestRouter::error_response(error), false, false, 11, /*linger=*/true);
-  }
-
-  static std::string error_message_of(const herald::HttpResponse& answer) {
-    const auto at = answer.body.find("\"error_msg\":\"");
-    if (at == std::string::npos) return {};
-    const auto from = at + 13;
-    return answer.body.substr(from, answer.body.find('"', from) - from);
   }
 
   void respond(const herald::HttpResponse& answer, bool keep_alive, bool head, unsigned version,
