@@ -430,7 +430,7 @@ void BM_trigger_while_listing(benchmark::State& state) {
   lister.join();
   std::sort(micros.begin(), micros.end());
   const auto at = [&](double q) {
-    return micros[static_cast<std::size_t>(q * (micros.size() - 1))];
+    return micros[static_cast<std::size_t>(q * static_cast<double>(micros.size() - 1))];
   };
   state.counters["p50_us"] = at(0.50);
   state.counters["p99_us"] = at(0.99);

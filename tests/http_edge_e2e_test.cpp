@@ -199,6 +199,8 @@ TEST_F(http_edge_test, each_malformed_message_is_answered_with_its_status_and_cl
       {"two Host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
       {"a space before the colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},
       {"HTTP/2.0 in the request line", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
+      {"a chunk line that never ends",
+       start + "Transfer-Encoding: chunked\r\n\r\n1;" + std::string(100 * 1024, 'a'), 400},
       {"Expect that is not 100-continue", start + "Expect: 200-ok\r\nContent-Length: 0\r\n\r\n",
        400},
   };
@@ -213,6 +215,21 @@ TEST_F(http_edge_test, each_malformed_message_is_answered_with_its_status_and_cl
   EXPECT_TRUE(
       json::parse(call("GET", "/v1/project-a/csms/events").body).at("events").as_array().empty())
       << "nothing was created by any of them";
+}
+
+TEST_F(http_edge_test, an_http_1_0_request_is_answered_in_1_0_and_closed) {
+  const auto answer =
+      exchange("GET /v1/project-a/csms/events HTTP/1.0\r\nX-Auth-Token: " + std::string(k_token_a) +
+               "\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.0 200", 0), 0U) << answer;
+  EXPECT_TRUE(answer.ends_with("<closed>")) << "no keep-alive asked: closed";
+  const auto kept = exchange(
+      "GET /v1/project-a/csms/events HTTP/1.0\r\nConnection: keep-alive\r\n"
+      "X-Auth-Token: " +
+          std::string(k_token_a) + "\r\n\r\n",
+      500ms);
+  EXPECT_NE(kept.find("Connection: keep-alive"), std::string::npos) << kept;
+  EXPECT_FALSE(kept.ends_with("<closed>")) << "kept alive as asked";
 }
 
 TEST_F(http_edge_test, expect_100_continue_is_answered_before_the_body) {
@@ -251,6 +268,10 @@ std::chrono::milliseconds cpu_time(pid_t pid) {
 }
 
 TEST(http_edge_descriptor_test, a_server_out_of_descriptors_waits_instead_of_spinning) {
+#ifdef HERALD_SANITIZED
+  GTEST_SKIP() << "a sanitizer's runtime misreports once the process is out of descriptors (UBSan "
+                  "probes memory through a pipe): this test runs in the dev preset";
+#endif
   auto args = k_args;
   args.insert(args.end(), {"--header-timeout-ms", "60000"});  // idle clients keep their socket
   testing::ServerProcess server(args, {.max_descriptors = 64});
