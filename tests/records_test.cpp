@@ -175,6 +175,37 @@ TEST_F(records_test, bad_queries_name_what_is_wrong) {
   EXPECT_EQ(engine_.list_records(k_project, {})->items.size(), 1U) << "nothing lost";
 }
 
+TEST(records_bound_test, memory_keeps_the_newest_records_up_to_its_bound_in_all_projects) {
+  auto clock = std::make_shared<ManualClock>();
+  Engine engine(Options{.max_events_per_project = 30, .max_records_in_memory = 5}, clock);
+  const ScopedConnection sink =
+      engine.connect_sink("SMN", [](const Notification&) { return SinkOutcome::delivered(); });
+  std::vector<std::string> sent;  // (project, id) in trigger order
+  for (const auto project : {testing::k_project, testing::k_other_project}) {
+    ASSERT_TRUE(engine.create_event(project, testing::event_spec("a")).ok());
+    ASSERT_TRUE(engine.set_subscriptions(project, "s", names{"a"}).ok());
+  }
+  const auto fire = [&](std::string_view project) {
+    const auto report = engine.trigger(project, {"s", EventType::secret_rotated});
+    sent.push_back(std::string(project) + " " + report->notifications.at(0).notification_id);
+  };
+  for (int i = 0; i < 4; ++i) fire(testing::k_project);
+  for (int i = 0; i < 3; ++i) fire(testing::k_other_project);
+  // 7 sent, 5 kept: the two oldest (both of k_project) are gone.
+  const auto listed = [&](std::string_view project) {
+    std::vector<std::string> out;
+    const auto page = engine.list_records(project, {}).value();
+    for (const auto& r : page.items) out.push_back(std::string(project) + " " + r.notification_id);
+    return out;
+  };
+  EXPECT_EQ(listed(testing::k_project), (names{sent[3], sent[2]}));
+  EXPECT_EQ(listed(testing::k_other_project), (names{sent[6], sent[5], sent[4]}));
+  for (int i = 0; i < 5; ++i) fire(testing::k_other_project);
+  EXPECT_TRUE(listed(testing::k_project).empty()) << "the oldest go first, whichever project";
+  EXPECT_EQ(listed(testing::k_other_project).size(), 5U) << "exactly the bound";
+  EXPECT_EQ(Options{}.max_records_in_memory, 100'000U);
+}
+
 TEST_F(records_test, records_of_one_project_are_invisible_to_another) {
   (void)rotate("s");
   EXPECT_TRUE(engine_.list_records(testing::k_other_project, {})->items.empty());

@@ -74,6 +74,21 @@ TEST(smn_test, the_topic_quota_holds_per_project) {
   EXPECT_EQ(smn.list_topics(k_project)->topic_count, 2U);
 }
 
+TEST(smn_test, a_topic_keeps_only_its_newest_messages) {
+  auto smn = std::make_shared<SmnTopics>("region-1", SmnOptions{.kept_messages_per_topic = 3});
+  const auto urn = smn->create_topic(k_project, "t")->topic.topic_urn;
+  int heard = 0;
+  ASSERT_TRUE(smn->subscribe(k_project, urn, [&](const std::string&) { ++heard; }).ok());
+  for (int i = 0; i < 5; ++i) {
+    Notification n{.project_id = std::string(k_project), .target = {"SMN", urn, "t"}};
+    n.payload = std::make_shared<const std::string>("m" + std::to_string(i));
+    EXPECT_EQ(smn->publish(n).status, SinkStatus::delivered);
+  }
+  EXPECT_EQ(smn->messages(k_project, urn).value(), (std::vector<std::string>{"m2", "m3", "m4"}));
+  EXPECT_EQ(heard, 5) << "every message is still handed to subscribers";
+  EXPECT_EQ(SmnOptions{}.kept_messages_per_topic, 100U);
+}
+
 TEST(smn_test, topics_of_one_project_are_invisible_to_another) {
   SmnTopics smn;
   const auto mine = smn.create_topic(k_project, "shared-name").value().topic;

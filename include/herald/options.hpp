@@ -54,6 +54,11 @@ struct Options {
   /// Default: 90 days, the public service's three months.
   std::chrono::milliseconds record_retention = std::chrono::days{90};
 
+  /// An engine without a store keeps its records in memory: at most this many, in all projects;
+  /// beyond it the oldest record (of any project) is dropped first. With a store, records live
+  /// there and this does not apply. Default: 100 000 (about 100 MB at ~1 KB a record).
+  std::size_t max_records_in_memory = 100'000;
+
   /// Whether deliveries are recorded (list_records). Default: true, as the contract keeps every
   /// delivery; a host that keeps its own log (or a benchmark of routing alone) may turn it off.
   bool keep_records = true;

@@ -1,7 +1,8 @@
 // herald::SmnTopics: an in-process stand-in for SMN, the cloud's pub/sub topics and herald's
 // default notification target. Topics belong to a project and are named as in SMN; their URN is
-// `urn:smn:{region}:{project_id}:{name}`. Publishing keeps each message per topic, for
-// inspection, and hands it to the topic's subscribers.
+// `urn:smn:{region}:{project_id}:{name}`. Publishing keeps the newest messages of each topic
+// (SmnOptions::kept_messages_per_topic), for inspection, and hands each to the topic's
+// subscribers.
 //
 // As a sink (`smn_sink`), for a notification whose target_type is "SMN":
 // - a target_id that is not `urn:smn:{region}:{project_id}:{topic}` with every part non-empty
@@ -41,6 +42,9 @@ struct SmnOptions {
   /// Most topics one project may hold; creating one more is refused with HERALD.1003.
   /// Default: 3000.
   std::size_t max_topics_per_project = 3000;
+  /// Messages each topic keeps for inspection (messages()), the newest; older ones are dropped.
+  /// Delivery never depends on them: what an operator needs is in the records. Default: 100.
+  std::size_t kept_messages_per_topic = 100;
 };
 
 /// One page of a project's topics (SMN's ListTopics): `topic_count` is the project's total.
@@ -89,7 +93,8 @@ class SmnTopics {
   /// Deletes the topic and its messages. Errors: invalid_argument, not_found.
   Result<void> delete_topic(std::string_view project_id, std::string_view topic_urn);
 
-  /// The messages published to the topic, oldest first. Errors: invalid_argument, not_found.
+  /// The newest messages published to the topic (at most kept_messages_per_topic), oldest
+  /// first. Errors: invalid_argument, not_found.
   [[nodiscard]] Result<std::vector<std::string>> messages(std::string_view project_id,
                                                           std::string_view topic_urn) const;
   /// Calls `subscriber` with every message published to the topic from now on, until the topic

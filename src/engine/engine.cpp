@@ -24,7 +24,9 @@ namespace herald {
 
 struct Engine::Impl {
   Impl(Options opts, std::shared_ptr<Clock> clk)
-      : options(opts), clock(std::move(clk)), records(options.record_retention) {}
+      : options(opts),
+        clock(std::move(clk)),
+        records(options.record_retention, options.max_records_in_memory) {}
 
   // The project's registry, or null when nothing was ever stored in it (reads see it empty).
   const registry::ProjectRegistry* find_project(std::string_view project_id) const {

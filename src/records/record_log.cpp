@@ -5,18 +5,17 @@
 
 namespace herald::detail {
 
-void RecordLog::prune(ProjectLog& log, TimePoint now) const {
-  // A record is kept while its age is below the retention. Records are appended in trigger
-  // order, so the oldest are at the front (a clock set backwards only delays their pruning).
-  auto& entries = log.entries;
-  while (!entries.empty() &&
-         now - entries.front().delivery.notification->trigger_time >= retention_) {
-    entries.pop_front();
-  }
+void RecordLog::drop_oldest() {
+  const auto project = order_.front();
+  order_.pop_front();
+  project->second.entries.pop_front();
+  // An empty project is forgotten (its sequence restarts: a marker from before names nothing).
+  if (project->second.entries.empty()) projects_.erase(project);
 }
 
-RecordLog::Shard& RecordLog::shard_of(std::string_view project_id) {
-  return shards_[std::hash<std::string_view>{}(project_id) % k_shards];
+std::size_t RecordLog::size() const {
+  std::lock_guard lock(mutex_);
+  return order_.size();
 }
 
 namespace {
@@ -40,15 +39,18 @@ NotificationRecord record_of(const Delivery& d) {
 }  // namespace
 
 void RecordLog::append(std::string_view project_id, std::span<Delivery> deliveries, TimePoint now) {
-  Shard& shard = shard_of(project_id);
-  std::lock_guard lock(shard.mutex);
-  auto it = shard.projects.find(project_id);
-  if (it == shard.projects.end()) it = shard.projects.try_emplace(std::string(project_id)).first;
-  ProjectLog& log = it->second;
+  std::lock_guard lock(mutex_);
+  auto project = projects_.find(project_id);
+  if (project == projects_.end()) project = projects_.try_emplace(std::string(project_id)).first;
   for (auto& delivery : deliveries) {
+    auto& log = project->second;
     log.entries.push_back(Entry{log.next_sequence++, std::move(delivery)});
+    order_.push_back(project);
   }
-  prune(log, now);
+  // The retention, oldest first in append order (an entry appended out of time order waits
+  // for the ones before it; listings skip it meanwhile), then the capacity.
+  while (!order_.empty() && aged(order_.front()->second.entries.front(), now)) drop_oldest();
+  while (order_.size() > capacity_) drop_oldest();
 }
 
 Result<Page<NotificationRecord>> RecordLog::list(std::string_view project_id,
@@ -70,17 +72,15 @@ Result<Page<NotificationRecord>> RecordLog::list(std::string_view project_id,
            (query.secret_name.empty() || d.notification->secret_name == query.secret_name) &&
            (!query.status || d.status == *query.status);
   };
-  // Newest first, one chunk per hold of the lock; between chunks the project's triggers go on
-  // (appends only add newer entries, pruning only drops older ones: the scan resumes by
-  // sequence, whatever moved).
+  // Newest first, one chunk per hold of the lock; between chunks triggers go on (appends only
+  // add newer entries, dropping only removes older ones: the scan resumes by sequence, whatever
+  // moved).
   std::vector<Entry> taken;  // matches, newest first; one more than the page tells "more"
-  Shard& shard = shard_of(project_id);
   bool more_to_scan = true;
   while (more_to_scan && taken.size() <= query.limit) {
-    std::lock_guard lock(shard.mutex);
-    const auto it = shard.projects.find(project_id);
-    if (it == shard.projects.end()) break;
-    prune(it->second, now);
+    std::lock_guard lock(mutex_);
+    const auto it = projects_.find(project_id);
+    if (it == projects_.end()) break;
     const auto& entries = it->second.entries;
     auto cursor = std::lower_bound(entries.begin(), entries.end(), before,
                                    [](const Entry& e, std::uint64_t s) { return e.sequence < s; });
@@ -91,7 +91,7 @@ Result<Page<NotificationRecord>> RecordLog::list(std::string_view project_id,
       }
       --cursor;
       before = cursor->sequence;
-      if (matches(cursor->delivery)) {
+      if (!aged(*cursor, now) && matches(cursor->delivery)) {
         taken.push_back(*cursor);
         if (taken.size() > query.limit) break;
       }

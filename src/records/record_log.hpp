@@ -1,14 +1,13 @@
-// The notification record log: per project, every final record, kept for the retention period
-// and listed newest first.
+// The notification record log in memory: per project, the final records of an engine without a
+// store, kept for the retention period and listed newest first, at most `capacity` in all (the
+// oldest, across every project, dropped first).
 //
-// Thread-safety: safe for concurrent use. Projects are spread over shards, each with its own
-// mutex, so that one project's appends and listings do not queue behind another's; a listing
-// holds its shard's lock for at most k_scan_chunk entries at a time, so a long filtered scan
-// never stalls the project's triggers for long. No callback runs under these locks.
+// Thread-safety: safe for concurrent use. One mutex, held briefly by each append; a listing
+// holds it for at most k_scan_chunk entries at a time, so a long filtered scan never stalls
+// triggers (its own project's or another's) for long. No callback runs under it.
 // Markers are per-project sequence numbers: a tenant learns nothing of another's traffic.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -34,16 +33,23 @@ struct Delivery {
 
 class RecordLog {
  public:
-  explicit RecordLog(std::chrono::milliseconds retention) : retention_(retention) {}
+  /// A capacity of 0 keeps nothing.
+  RecordLog(std::chrono::milliseconds retention, std::size_t capacity)
+      : retention_(retention), capacity_(capacity) {}
 
-  /// Appends `deliveries` (in order) to the project's log; prunes what `now` has aged out.
+  /// Appends `deliveries` (in order) to the project's log; drops what `now` has aged out, and
+  /// the oldest records beyond the capacity.
   void append(std::string_view project_id, std::span<Delivery> deliveries, TimePoint now);
 
-  /// One page, newest first, after the query's filters. `next_marker` is opaque (a sequence
-  /// number). Requires: the query was validated, except for the marker's form.
+  /// One page, newest first, after the query's filters; records whose age reached the
+  /// retention are never listed. `next_marker` is opaque (a sequence number of the project).
+  /// Requires: the query was validated, except for the marker's form.
   /// Errors: invalid_argument (marker not one this log hands out).
   [[nodiscard]] Result<Page<NotificationRecord>> list(std::string_view project_id,
                                                       const RecordQuery& query, TimePoint now);
+
+  /// Records held, in all projects.
+  [[nodiscard]] std::size_t size() const;
 
  private:
   struct Entry {
@@ -54,19 +60,24 @@ class RecordLog {
     std::uint64_t next_sequence = 1;
     std::deque<Entry> entries;  // oldest first, sequence ascending
   };
-  static constexpr std::size_t k_shards = 16;
-  /// Entries a listing looks at per hold of its shard's lock.
+  using Projects = std::map<std::string, ProjectLog, std::less<>>;
+  /// Entries a listing looks at per hold of the lock.
   static constexpr std::size_t k_scan_chunk = 512;
-  struct alignas(64) Shard {
-    std::mutex mutex;
-    std::map<std::string, ProjectLog, std::less<>> projects;
-  };
-  // Drops the records whose age has reached the retention.
-  void prune(ProjectLog& log, TimePoint now) const;
-  Shard& shard_of(std::string_view project_id);
+
+  // Drops the log's oldest entry (the front of append order). Requires: mutex_ held, not empty.
+  void drop_oldest();
+  [[nodiscard]] bool aged(const Entry& entry, TimePoint now) const {
+    return now - entry.delivery.notification->trigger_time >= retention_;
+  }
 
   const std::chrono::milliseconds retention_;
-  std::array<Shard, k_shards> shards_;
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  Projects projects_;
+  // Append order across projects, one element per entry: the project whose front entry is the
+  // log's oldest comes first. (std::map nodes do not move, so the iterators stay valid until
+  // the project is erased, which happens only once it holds no entry.)
+  std::deque<Projects::iterator> order_;
 };
 
 }  // namespace herald::detail

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -49,7 +50,7 @@ std::optional<ParsedUrn> parse_urn(std::string_view urn) {
 
 struct TopicState {
   SmnTopic topic;
-  std::vector<std::string> messages;
+  std::deque<std::string> messages;  // the newest, at most kept_messages_per_topic
   std::vector<std::function<void(const std::string&)>> subscribers;
 };
 
@@ -188,7 +189,7 @@ Result<std::vector<std::string>> SmnTopics::messages(std::string_view project_id
   std::shared_lock lock(impl_->mutex);
   const auto* state = impl_->find(project_id, topic_urn);
   if (state == nullptr) return topic_not_found(topic_urn);
-  return state->messages;
+  return std::vector<std::string>(state->messages.begin(), state->messages.end());
 }
 
 Result<void> SmnTopics::subscribe(std::string_view project_id, std::string_view topic_urn,
@@ -220,7 +221,12 @@ SinkOutcome SmnTopics::publish(const Notification& notification) {
     std::unique_lock lock(impl_->mutex);
     auto* state = impl_->find(notification.project_id, urn);
     if (state == nullptr) return SinkOutcome::failed(fmt::format("topic {} does not exist", urn));
-    state->messages.push_back(*notification.payload);
+    if (impl_->options.kept_messages_per_topic > 0) {
+      if (state->messages.size() == impl_->options.kept_messages_per_topic) {
+        state->messages.pop_front();
+      }
+      state->messages.push_back(*notification.payload);
+    }
     subscribers = state->subscribers;
   }
   for (const auto& subscriber : subscribers) subscriber(*notification.payload);
