@@ -308,6 +308,65 @@ TEST_P(store_test, a_delivery_a_crash_left_in_the_outbox_goes_out_after_the_rest
   EXPECT_EQ(again->list_records(k_project, {})->items.size(), 1U);
 }
 
+TEST_P(store_test, records_are_listed_from_the_store_newest_first_with_filters_and_pages) {
+  Options options;
+  options.record_retention = std::chrono::hours(1);
+  std::vector<std::string> sent;  // notification ids, in trigger order
+  {
+    auto engine = open_engine(options);
+    const ScopedConnection sink = engine->connect_sink("SMN", [](const Notification& n) {
+      return n.secret_name == "bad" ? SinkOutcome::failed("refused") : SinkOutcome::delivered();
+    });
+    ASSERT_TRUE(engine->create_event(k_project, event_spec("a")).ok());
+    ASSERT_TRUE(engine->create_event(k_project, event_spec("b")).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "s1", names{"a"}).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "s2", names{"b"}).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "bad", names{"a"}).ok());
+    for (const char* secret : {"s1", "s2", "bad", "s1", "s2"}) {
+      const auto report = engine->trigger(k_project, {secret, EventType::secret_rotated});
+      sent.push_back(report->notifications.at(0).notification_id);
+      clock_->advance(std::chrono::minutes(1));
+    }
+    // Another project's records never show.
+    ASSERT_TRUE(engine->create_event(k_other_project, event_spec("a")).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_other_project, "s1", names{"a"}).ok());
+    ASSERT_TRUE(engine->trigger(k_other_project, {"s1", EventType::secret_rotated}).ok());
+  }
+  auto engine = open_engine(options);  // after a restart: everything is read from the store
+  const auto ids = [&](const RecordQuery& query) {
+    std::vector<std::string> out;
+    const auto page = engine->list_records(k_project, query).value();
+    for (const auto& r : page.items) out.push_back(r.notification_id);
+    return out;
+  };
+  EXPECT_EQ(ids({}), (names{sent[4], sent[3], sent[2], sent[1], sent[0]})) << "newest first";
+  EXPECT_EQ(ids({.event_name = "b"}), (names{sent[4], sent[1]}));
+  EXPECT_EQ(ids({.secret_name = "s1"}), (names{sent[3], sent[0]}));
+  EXPECT_EQ(ids({.status = NotificationStatus::fail}), (names{sent[2]}));
+  EXPECT_EQ(ids({.event_name = "a", .secret_name = "s2"}), names{});
+
+  // Pages of two, by the opaque marker, to the end.
+  std::vector<std::string> paged;
+  RecordQuery query{.limit = 2};
+  for (int pages = 0; pages < 5; ++pages) {
+    const auto page = engine->list_records(k_project, query).value();
+    for (const auto& r : page.items) paged.push_back(r.notification_id);
+    EXPECT_EQ(page.page_info.current_count, page.items.size());
+    if (!page.page_info.next_marker) break;
+    query.marker = *page.page_info.next_marker;
+    EXPECT_EQ(engine->list_records(k_project, query)->page_info.previous_marker, query.marker);
+  }
+  EXPECT_EQ(paged, (names{sent[4], sent[3], sent[2], sent[1], sent[0]}));
+  EXPECT_ERROR(engine->list_records(k_project, {.marker = "not-ours"}), invalid_argument,
+               "marker");
+
+  // The retention boundary: the first record was triggered 5 minutes before the clock now.
+  clock_->advance(std::chrono::minutes(55) - std::chrono::milliseconds(1));
+  EXPECT_EQ(ids({}).size(), 5U) << "an hour less 1 ms old: still listed";
+  clock_->advance(std::chrono::milliseconds(1));
+  EXPECT_EQ(ids({}), (names{sent[4], sent[3], sent[2], sent[1]})) << "an hour old: gone";
+}
+
 TEST_P(store_test, retention_prunes_records_in_the_store_too) {
   Options options;
   options.record_retention = std::chrono::hours(1);
@@ -322,10 +381,10 @@ TEST_P(store_test, retention_prunes_records_in_the_store_too) {
     clock_->advance(std::chrono::hours(1));
     ASSERT_TRUE(engine->trigger(k_project, {"new", EventType::secret_rotated}).ok());
   }
-  // Read the store itself (not the engine's view, which prunes on its own).
-  const auto snapshot = store()->load().value();
-  ASSERT_EQ(snapshot.deliveries.size(), 1U) << "the hour-old record is gone from the store";
-  EXPECT_EQ(snapshot.deliveries[0].notification.secret_name, "new");
+  // Read the store itself, with no pruning time of its own: what it still holds.
+  const auto page = store()->list_records(k_project, {}, TimePoint{}).value();
+  ASSERT_EQ(page.items.size(), 1U) << "the hour-old record is gone from the store";
+  EXPECT_EQ(page.items[0].secret_name, "new");
 }
 
 INSTANTIATE_TEST_SUITE_P(kinds, store_test, ::testing::Values(Kind::memory, Kind::sqlite),
@@ -371,6 +430,10 @@ class FlakyStore final : public Store {
   Result<void> finish_delivery(std::string_view id, NotificationStatus st,
                                std::string_view reason) override {
     return refuse ? broken() : inner_->finish_delivery(id, st, reason);
+  }
+  Result<Page<NotificationRecord>> list_records(std::string_view p, const RecordQuery& q,
+                                                TimePoint t) override {
+    return inner_->list_records(p, q, t);
   }
 
  private:
@@ -670,11 +733,13 @@ TEST(sqlite_store_test, concurrent_triggers_share_commits_and_lose_nothing) {
     first.join();
     second.join();
   }
-  const auto snapshot = open_sqlite_store(path).value()->load().value();
+  auto reopened = open_sqlite_store(path).value();
+  EXPECT_TRUE(reopened->load()->pending.empty()) << "nothing left in the outbox";
   std::set<std::string> stored;
-  for (const auto& d : snapshot.deliveries) {
-    EXPECT_EQ(d.status, NotificationStatus::success);
-    stored.insert(d.notification.notification_id);
+  const auto page = reopened->list_records(k_project, {.limit = 1000}, TimePoint{}).value();
+  for (const auto& record : page.items) {
+    EXPECT_EQ(record.notification_status, NotificationStatus::success);
+    stored.insert(record.notification_id);
   }
   EXPECT_EQ(reported.size(), 400U);
   EXPECT_EQ(stored, reported);

@@ -25,6 +25,7 @@
 #include "herald/error.hpp"
 #include "herald/event.hpp"
 #include "herald/notification.hpp"
+#include "herald/page.hpp"
 #include "herald/record.hpp"
 #include "herald/secret.hpp"
 
@@ -56,21 +57,15 @@ struct StoredTopic {
   std::string display_name;
 };
 
-/// One delivery as stored: the notification (with its message) and, once final, its outcome.
-struct StoredDelivery {
-  Notification notification;
-  std::optional<NotificationStatus> status;  ///< nullopt while pending (in the outbox)
-  std::string reason;
-};
-
 /// Everything a store holds, as an Engine loads it at start.
 struct StoreSnapshot {
   std::vector<StoredEvent> events;
   std::vector<StoredSecret> secrets;
   std::vector<StoredTimer> timers;
   std::vector<StoredTopic> topics;
-  /// Records and pending deliveries, oldest first (in the order they were written).
-  std::vector<StoredDelivery> deliveries;
+  /// The deliveries still in the outbox (pending), oldest first. Final records are not loaded:
+  /// list_records reads them from the store.
+  std::vector<Notification> pending;
 };
 
 class Store {
@@ -106,10 +101,27 @@ class Store {
   /// batched durability, in the next transaction).
   virtual Result<void> finish_delivery(std::string_view notification_id, NotificationStatus status,
                                        std::string_view reason) = 0;
+
+  /// One page of the project's final records (SUCCESS, FAIL, INVALID), newest first, after the
+  /// query's filters; a record whose trigger_time is at or before `prune_before` is not listed.
+  /// Every final status stamped before the call is seen. `next_marker` is opaque.
+  /// Requires: the query was validated, except for the marker's form. Errors: invalid_argument
+  /// (a marker this store did not hand out), unavailable (the store cannot be read).
+  virtual Result<Page<NotificationRecord>> list_records(std::string_view project_id,
+                                                        const RecordQuery& query,
+                                                        TimePoint prune_before) = 0;
 };
 
-/// A store in memory: what it holds lives as long as the returned object.
-[[nodiscard]] std::shared_ptr<Store> memory_store();
+struct MemoryStoreOptions {
+  /// Final records kept, in all projects; beyond it the oldest are dropped first. Default:
+  /// 100 000, as Options::max_records_in_memory.
+  std::size_t max_records = 100'000;
+};
+
+/// A store in memory: what it holds lives as long as the returned object. Its outbox holds
+/// every pending delivery (bounded by what the engine lets wait: Options::max_queued_deliveries
+/// with asynchronous delivery).
+[[nodiscard]] std::shared_ptr<Store> memory_store(MemoryStoreOptions options = {});
 
 /// What a SQLite store trades between speed and what survives a power loss (docs/durability.md).
 enum class Durability {
@@ -137,7 +149,8 @@ struct SqliteStoreOptions {
                                                                SqliteStoreOptions options = {});
 
 /// The schema version this herald writes and reads up to (1: configuration; 2: records and the
-/// outbox; 3: SMN stand-in topics; 4: the outbox folded into the records).
-inline constexpr int k_store_schema_version = 4;
+/// outbox; 3: SMN stand-in topics; 4: the outbox folded into the records; 5: indexes that list
+/// a project's records newest first and find the outbox without a scan).
+inline constexpr int k_store_schema_version = 5;
 
 }  // namespace herald

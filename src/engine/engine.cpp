@@ -26,7 +26,7 @@ struct Engine::Impl {
   Impl(Options opts, std::shared_ptr<Clock> clk)
       : options(opts),
         clock(std::move(clk)),
-        records(options.record_retention, options.max_records_in_memory) {}
+        records(options.max_records_in_memory) {}
 
   // The project's registry, or null when nothing was ever stored in it (reads see it empty).
   const registry::ProjectRegistry* find_project(std::string_view project_id) const {
@@ -61,17 +61,17 @@ struct Engine::Impl {
   // Asynchronous delivery (Options::delivery); declared last so that it stops first.
   std::unique_ptr<detail::AsyncDelivery> async;
 
-  // A delivery is final: stamp it in the store, keep its record.
+  // A delivery is final: stamp it in the store (where its record lives), or keep its record in
+  // memory when there is no store.
   void finish(std::shared_ptr<Notification> notification, detail::SinkVerdict verdict) {
     if (store) {
       // Not stamped (store refused): it stays in the outbox and is made again after a restart.
       (void)store->finish_delivery(notification->notification_id, verdict.status, verdict.reason);
-    }
-    if (options.keep_records) {
+    } else if (options.keep_records) {
       const std::string project = notification->project_id;
       detail::Delivery one[] = {
           {std::move(notification), verdict.status, std::move(verdict.reason)}};
-      records.append(project, one, clock->now());
+      records.append(project, one, clock->now() - options.record_retention);
     }
   }
 
@@ -147,29 +147,11 @@ Result<std::unique_ptr<Engine>> Engine::open(std::shared_ptr<Store> store, Optio
     impl.timers.arm(detail::ExpiryTimer{timer.project_id, timer.secret_name, timer.version_id,
                                         timer.expire_time, timer.secret_type});
   }
-  // Final records go back into the log (what the retention still keeps); pending ones wait for
-  // deliver_pending(), once the host has connected its sinks.
-  std::vector<detail::Delivery> finals;
-  const TimePoint now = impl.clock->now();
-  std::string current_project;
-  const auto flush = [&] {
-    if (!finals.empty()) impl.records.append(current_project, finals, now);
-    finals.clear();
-  };
-  for (auto& stored : snapshot->deliveries) {
-    auto notification = std::make_shared<Notification>(std::move(stored.notification));
-    if (!stored.status) {
-      impl.pending.push_back(std::move(notification));
-      continue;
-    }
-    if (notification->project_id != current_project) {
-      flush();
-      current_project = notification->project_id;
-    }
-    finals.push_back(
-        detail::Delivery{std::move(notification), *stored.status, std::move(stored.reason)});
+  // Final records stay in the store (list_records reads them there); what is still in the
+  // outbox waits for deliver_pending(), once the host has connected its sinks.
+  for (auto& notification : snapshot->pending) {
+    impl.pending.push_back(std::make_shared<Notification>(std::move(notification)));
   }
-  flush();
   impl.store = std::move(store);
   return engine;
 }
@@ -440,7 +422,7 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
   TriggerReport report;
   report.notifications.reserve(notifications.size());
   std::vector<detail::Delivery> deliveries;
-  if (impl_->options.keep_records) deliveries.reserve(notifications.size());
+  if (impl_->options.keep_records && !impl_->store) deliveries.reserve(notifications.size());
   for (auto& shared : notifications) {
     const Notification& n = *shared;
     auto verdict = impl_->sinks.deliver(n, generation);
@@ -451,12 +433,14 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
     }
     report.notifications.push_back(
         DeliveryReport{n.event_name, n.notification_id, verdict.status, verdict.reason});
-    if (impl_->options.keep_records) {
+    if (impl_->options.keep_records && !impl_->store) {
       deliveries.push_back(
           detail::Delivery{std::move(shared), verdict.status, std::move(verdict.reason)});
     }
   }
-  if (!deliveries.empty()) impl_->records.append(project_id, deliveries, now);
+  if (!deliveries.empty()) {
+    impl_->records.append(project_id, deliveries, now - impl_->options.record_retention);
+  }
 
   forget_if_deleted(project_id, event);
   return report;
@@ -576,7 +560,10 @@ Result<Page<NotificationRecord>> Engine::list_records(std::string_view project_i
   if (query.status && to_string(*query.status).empty()) {
     return Error{ErrorCode::invalid_argument, "notification_status: is not a known status"};
   }
-  return impl_->records.list(project_id, query, impl_->clock->now());
+  const TimePoint prune_before = impl_->clock->now() - impl_->options.record_retention;
+  if (!impl_->options.keep_records) return Page<NotificationRecord>{};
+  if (impl_->store) return impl_->store->list_records(project_id, query, prune_before);
+  return impl_->records.list(project_id, query, prune_before);
 }
 
 }  // namespace herald

@@ -38,7 +38,8 @@ NotificationRecord record_of(const Delivery& d) {
 
 }  // namespace
 
-void RecordLog::append(std::string_view project_id, std::span<Delivery> deliveries, TimePoint now) {
+void RecordLog::append(std::string_view project_id, std::span<Delivery> deliveries,
+                       TimePoint prune_before) {
   std::lock_guard lock(mutex_);
   auto project = projects_.find(project_id);
   if (project == projects_.end()) project = projects_.try_emplace(std::string(project_id)).first;
@@ -49,12 +50,13 @@ void RecordLog::append(std::string_view project_id, std::span<Delivery> deliveri
   }
   // The retention, oldest first in append order (an entry appended out of time order waits
   // for the ones before it; listings skip it meanwhile), then the capacity.
-  while (!order_.empty() && aged(order_.front()->second.entries.front(), now)) drop_oldest();
+  while (!order_.empty() && aged(order_.front()->second.entries.front(), prune_before)) drop_oldest();
   while (order_.size() > capacity_) drop_oldest();
 }
 
 Result<Page<NotificationRecord>> RecordLog::list(std::string_view project_id,
-                                                 const RecordQuery& query, TimePoint now) {
+                                                 const RecordQuery& query,
+                                                 TimePoint prune_before) {
   std::uint64_t before = UINT64_MAX;  // list records whose sequence is below this
   if (!query.marker.empty()) {
     const char* end = query.marker.data() + query.marker.size();
@@ -91,7 +93,7 @@ Result<Page<NotificationRecord>> RecordLog::list(std::string_view project_id,
       }
       --cursor;
       before = cursor->sequence;
-      if (!aged(*cursor, now) && matches(cursor->delivery)) {
+      if (!aged(*cursor, prune_before) && matches(cursor->delivery)) {
         taken.push_back(*cursor);
         if (taken.size() > query.limit) break;
       }

@@ -1,6 +1,6 @@
-// The notification record log in memory: per project, the final records of an engine without a
-// store, kept for the retention period and listed newest first, at most `capacity` in all (the
-// oldest, across every project, dropped first).
+// The notification record log in memory: per project, final records (of an engine without a
+// store, or in the memory store), listed newest first, those at or before a pruning time gone,
+// at most `capacity` in all (the oldest, across every project, dropped first).
 //
 // Thread-safety: safe for concurrent use. One mutex, held briefly by each append; a listing
 // holds it for at most k_scan_chunk entries at a time, so a long filtered scan never stalls
@@ -34,19 +34,19 @@ struct Delivery {
 class RecordLog {
  public:
   /// A capacity of 0 keeps nothing.
-  RecordLog(std::chrono::milliseconds retention, std::size_t capacity)
-      : retention_(retention), capacity_(capacity) {}
+  explicit RecordLog(std::size_t capacity) : capacity_(capacity) {}
 
-  /// Appends `deliveries` (in order) to the project's log; drops what `now` has aged out, and
-  /// the oldest records beyond the capacity.
-  void append(std::string_view project_id, std::span<Delivery> deliveries, TimePoint now);
+  /// Appends `deliveries` (in order) to the project's log; drops the records whose trigger_time
+  /// is at or before `prune_before` (the retention), and the oldest beyond the capacity.
+  void append(std::string_view project_id, std::span<Delivery> deliveries, TimePoint prune_before);
 
-  /// One page, newest first, after the query's filters; records whose age reached the
-  /// retention are never listed. `next_marker` is opaque (a sequence number of the project).
-  /// Requires: the query was validated, except for the marker's form.
+  /// One page, newest first, after the query's filters; a record whose trigger_time is at or
+  /// before `prune_before` is never listed. `next_marker` is opaque (a sequence number of the
+  /// project). Requires: the query was validated, except for the marker's form.
   /// Errors: invalid_argument (marker not one this log hands out).
   [[nodiscard]] Result<Page<NotificationRecord>> list(std::string_view project_id,
-                                                      const RecordQuery& query, TimePoint now);
+                                                      const RecordQuery& query,
+                                                      TimePoint prune_before);
 
   /// Records held, in all projects.
   [[nodiscard]] std::size_t size() const;
@@ -66,11 +66,10 @@ class RecordLog {
 
   // Drops the log's oldest entry (the front of append order). Requires: mutex_ held, not empty.
   void drop_oldest();
-  [[nodiscard]] bool aged(const Entry& entry, TimePoint now) const {
-    return now - entry.delivery.notification->trigger_time >= retention_;
+  [[nodiscard]] static bool aged(const Entry& entry, TimePoint prune_before) {
+    return entry.delivery.notification->trigger_time <= prune_before;
   }
 
-  const std::chrono::milliseconds retention_;
   const std::size_t capacity_;
   mutable std::mutex mutex_;
   Projects projects_;

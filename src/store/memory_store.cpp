@@ -1,16 +1,22 @@
-// The in-memory Store: ordered maps keyed by project and name.
+// The in-memory Store: ordered maps keyed by project and name; the outbox in write order with
+// an index by notification_id; final records in a bounded RecordLog.
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "herald/store.hpp"
+#include "records/record_log.hpp"
 
 namespace herald {
 namespace {
 
 class MemoryStore final : public Store {
  public:
+  explicit MemoryStore(MemoryStoreOptions options) : records_(options.max_records) {}
+
   Result<StoreSnapshot> load() override {
     std::lock_guard lock(mutex_);
     StoreSnapshot snapshot;
@@ -18,7 +24,9 @@ class MemoryStore final : public Store {
     for (const auto& [key, names] : secrets_)
       snapshot.secrets.push_back({key.first, key.second, names});
     for (const auto& [key, timer] : timers_) snapshot.timers.push_back(timer);
-    snapshot.deliveries.assign(deliveries_.begin(), deliveries_.end());
+    for (const auto& [sequence, notification] : pending_) {
+      snapshot.pending.push_back(*notification);
+    }
     for (const auto& [key, topic] : topics_) snapshot.topics.push_back(topic);
     return snapshot;
   }
@@ -35,22 +43,36 @@ class MemoryStore final : public Store {
   Result<void> begin_deliveries(std::span<const Notification* const> notifications,
                                 TimePoint prune_before) override {
     std::lock_guard lock(mutex_);
-    std::erase_if(deliveries_, [&](const StoredDelivery& d) {
-      return d.status && d.notification.trigger_time <= prune_before;
-    });
-    for (const Notification* n : notifications) deliveries_.push_back({*n, std::nullopt, {}});
+    prune_before_ = std::max(prune_before_, prune_before);
+    for (const Notification* n : notifications) {
+      const auto sequence = next_sequence_++;
+      pending_.emplace(sequence, std::make_shared<const Notification>(*n));
+      pending_by_id_.emplace(n->notification_id, sequence);
+    }
     return {};
   }
   Result<void> finish_delivery(std::string_view notification_id, NotificationStatus status,
                                std::string_view reason) override {
-    std::lock_guard lock(mutex_);
-    for (auto& d : deliveries_) {
-      if (d.notification.notification_id == notification_id) {
-        d.status = status;
-        d.reason = std::string(reason);
-      }
+    std::shared_ptr<const Notification> finished;
+    TimePoint prune_before;
+    {
+      std::lock_guard lock(mutex_);
+      const auto id = pending_by_id_.find(std::string(notification_id));
+      if (id == pending_by_id_.end()) return {};  // not (or no longer) in the outbox
+      const auto entry = pending_.find(id->second);
+      finished = std::move(entry->second);
+      pending_.erase(entry);
+      pending_by_id_.erase(id);
+      prune_before = prune_before_;
     }
+    detail::Delivery final[] = {{std::move(finished), status, std::string(reason)}};
+    records_.append(final[0].notification->project_id, final, prune_before);
     return {};
+  }
+  Result<Page<NotificationRecord>> list_records(std::string_view project_id,
+                                                const RecordQuery& query,
+                                                TimePoint prune_before) override {
+    return records_.list(project_id, query, prune_before);
   }
   Result<void> put_event(std::string_view project_id, const Event& event) override {
     std::lock_guard lock(mutex_);
@@ -94,12 +116,19 @@ class MemoryStore final : public Store {
   std::map<std::pair<std::string, std::string>, Event> events_;
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> secrets_;
   std::map<std::tuple<std::string, std::string, std::string>, StoredTimer> timers_;
-  std::vector<StoredDelivery> deliveries_;
+  // The outbox, in write order, and where each notification_id stands in it.
+  std::map<std::uint64_t, std::shared_ptr<const Notification>> pending_;
+  std::unordered_map<std::string, std::uint64_t> pending_by_id_;
+  std::uint64_t next_sequence_ = 1;
+  TimePoint prune_before_{};
+  detail::RecordLog records_;  // final records, bounded; has its own lock
   std::map<std::pair<std::string, std::string>, StoredTopic> topics_;
 };
 
 }  // namespace
 
-std::shared_ptr<Store> memory_store() { return std::make_shared<MemoryStore>(); }
+std::shared_ptr<Store> memory_store(MemoryStoreOptions options) {
+  return std::make_shared<MemoryStore>(options);
+}
 
 }  // namespace herald

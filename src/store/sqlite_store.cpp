@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "herald/store.hpp"
+#include "model/uuid.hpp"
 #include "validate/validate.hpp"
 
 namespace herald {
@@ -63,10 +64,21 @@ CREATE TABLE smn_topics (
     R"sql(
 DROP TABLE outbox;
 )sql",
+    // 5: a project's records newest first (ListNotificationRecords reads them from here, not
+    // from memory), and the outbox found without scanning every record at start.
+    R"sql(
+CREATE INDEX records_by_project ON records (project_id, sequence);
+CREATE INDEX records_pending ON records (sequence) WHERE status IS NULL;
+)sql",
 };
 static_assert(std::size(k_migrations) == k_store_schema_version);
 
 Error unavailable(std::string message) { return Error{ErrorCode::unavailable, std::move(message)}; }
+
+// The columns a notification is read from (notification_of), in its order.
+constexpr std::string_view k_record_columns =
+    "SELECT notification_id, project_id, event_name, event_id, trigger_event_type, secret_name,"
+    " secret_type, version_id, trigger_time, target_type, target_id, target_name, content";
 
 // A prepared statement, reset after each use.
 class Statement {
@@ -93,6 +105,14 @@ class Statement {
   Statement& bind(int index, std::int64_t value) {
     sqlite3_bind_int64(statement_, index, value);
     return *this;
+  }
+  /// NULL when empty.
+  Statement& bind_or_null(int index, std::string_view text) {
+    if (text.empty()) {
+      sqlite3_bind_null(statement_, index);
+      return *this;
+    }
+    return bind(index, text);
   }
   /// SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return sqlite3_step(statement_); }
@@ -190,11 +210,12 @@ class ProcessLock {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(sqlite3* db, std::string path, SqliteStoreOptions options, ProcessLock lock,
-              FileIdentity identity)
+  SqliteStore(sqlite3* db, sqlite3* reader, std::string path, SqliteStoreOptions options,
+              ProcessLock lock, FileIdentity identity)
       : lock_(std::move(lock)),
         identity_(identity),
         db_(db),
+        reader_(reader),
         path_(std::move(path)),
         options_(options) {
     put_event_ = Statement(db_, "INSERT OR REPLACE INTO events VALUES (?,?,?,?,?,?,?,?,?,?)");
@@ -216,12 +237,25 @@ class SqliteStore final : public Store {
         "trigger_event_type,"
         " secret_name, secret_type, version_id, trigger_time, target_type, target_id, target_name,"
         " content, status, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,'')");
-    prune_records_ =
-        Statement(db_, "DELETE FROM records WHERE trigger_time <= ? AND status IS NOT NULL");
+    // Bounded: a store that comes back to a long backlog prunes it over many transactions
+    // instead of stalling one trigger for all of it.
+    prune_records_ = Statement(
+        db_,
+        "DELETE FROM records WHERE sequence IN (SELECT sequence FROM records WHERE "
+        "trigger_time <= ? AND status IS NOT NULL LIMIT 1000)");
     finish_record_ =
         Statement(db_, "UPDATE records SET status = ?, reason = ? WHERE notification_id = ?");
     put_topic_ = Statement(db_, "INSERT OR REPLACE INTO smn_topics VALUES (?,?,?)");
     delete_topic_ = Statement(db_, "DELETE FROM smn_topics WHERE project_id = ? AND name = ?");
+    // Listing reads on its own connection: in WAL mode it never waits for the writer.
+    list_records_ = Statement(
+        reader_, std::string(k_record_columns) +
+                     ", status, reason, sequence FROM records WHERE project_id = ?1 AND status IS"
+                     " NOT NULL AND trigger_time > ?2 AND sequence < ?3 AND (?4 IS NULL OR"
+                     " event_name = ?4) AND (?5 IS NULL OR secret_name = ?5) AND (?6 IS NULL OR"
+                     " status = ?6) ORDER BY sequence DESC LIMIT ?7");
+    find_marker_ = Statement(
+        reader_, "SELECT sequence FROM records WHERE notification_id = ? AND project_id = ?");
     begin_ = Statement(db_, "BEGIN IMMEDIATE");
     commit_ = Statement(db_, "COMMIT");
     rollback_ = Statement(db_, "ROLLBACK");
@@ -233,6 +267,7 @@ class SqliteStore final : public Store {
       std::lock_guard lock(mutex_);
       if (!finishes_.empty()) (void)transaction_locked([&] { return write_finishes(); });
     }
+    sqlite3_close_v2(reader_);
     sqlite3_close_v2(db_);
   }
 
@@ -258,15 +293,13 @@ class SqliteStore final : public Store {
       subscriptions.reset();
       snapshot.secrets.push_back(std::move(secret));
     }
-    Statement records(
-        db_,
-        "SELECT notification_id, project_id, event_name, event_id, trigger_event_type,"
-        " secret_name, secret_type, version_id, trigger_time, target_type, target_id,"
-        " target_name, content, status, reason FROM records ORDER BY sequence");
-    while (records.step() == SQLITE_ROW) {
-      auto delivery = delivery_of(records);
-      if (!delivery) return std::move(delivery).error();
-      snapshot.deliveries.push_back(std::move(delivery).value());
+    // The outbox only: final records stay on disk (list_records reads them).
+    Statement pending(db_, std::string(k_record_columns) +
+                               " FROM records WHERE status IS NULL ORDER BY sequence");
+    while (pending.step() == SQLITE_ROW) {
+      auto notification = notification_of(pending);
+      if (!notification) return std::move(notification).error();
+      snapshot.pending.push_back(std::move(notification).value());
     }
     Statement topics(db_, "SELECT project_id, name, display_name FROM smn_topics ORDER BY 1, 2");
     while (topics.step() == SQLITE_ROW) {
@@ -396,7 +429,76 @@ class SqliteStore final : public Store {
     return transaction_locked([&] { return write_finishes(); });
   }
 
+  Result<Page<NotificationRecord>> list_records(std::string_view project_id,
+                                                const RecordQuery& query,
+                                                TimePoint prune_before) override {
+    if (!query.marker.empty() && !detail::is_lower_case_uuid(query.marker)) {
+      return Error{ErrorCode::invalid_argument,
+                   "marker: must be the next_marker of a previous page of records"};
+    }
+    {
+      // Statuses waiting for group commit are written first: the page sees every one stamped.
+      std::lock_guard lock(mutex_);
+      if (!finishes_.empty()) {
+        if (auto r = transaction_locked([&] { return write_finishes(); }); !r) return r.error();
+      }
+    }
+    std::lock_guard lock(read_mutex_);
+    Page<NotificationRecord> page;
+    std::int64_t before = INT64_MAX;
+    if (!query.marker.empty()) {
+      page.page_info.previous_marker = query.marker;
+      find_marker_.bind(1, query.marker).bind(2, project_id);
+      const int found = find_marker_.step();
+      if (found == SQLITE_ROW) before = find_marker_.integer(0);
+      find_marker_.reset();
+      if (found == SQLITE_DONE) return page;  // pruned since (or never ours): nothing after it
+      if (found != SQLITE_ROW) return read_failed(found);
+    }
+    list_records_.bind(1, project_id)
+        .bind(2, to_epoch_ms(prune_before))
+        .bind(3, before)
+        .bind_or_null(4, query.event_name)
+        .bind_or_null(5, query.secret_name)
+        .bind_or_null(6, query.status ? to_string(*query.status) : std::string_view{})
+        .bind(7, static_cast<std::int64_t>(query.limit) + 1);
+    int code = SQLITE_ROW;
+    while ((code = list_records_.step()) == SQLITE_ROW) {
+      if (page.items.size() == query.limit) {
+        page.page_info.next_marker = page.items.back().notification_id;
+        break;
+      }
+      auto notification = notification_of(list_records_);
+      const auto status = parse_notification_status(list_records_.text(13));
+      if (!notification || !status) {
+        list_records_.reset();
+        return damaged("a record has an unknown type or status");
+      }
+      const Notification& n = *notification;
+      page.items.push_back(NotificationRecord{.event_name = n.event_name,
+                                              .trigger_event_type = n.trigger_event_type,
+                                              .create_time = n.trigger_time,
+                                              .secret_name = n.secret_name,
+                                              .secret_type = n.secret_type,
+                                              .notification_target_name = n.target.target_name,
+                                              .notification_target_id = n.target.target_id,
+                                              .notification_content = n.payload,
+                                              .notification_status = *status,
+                                              .notification_id = n.notification_id,
+                                              .notification_target_type = n.target.target_type,
+                                              .failure_reason = list_records_.text(14)});
+    }
+    list_records_.reset();
+    if (code != SQLITE_ROW && code != SQLITE_DONE) return read_failed(code);
+    page.page_info.current_count = page.items.size();
+    return page;
+  }
+
  private:
+  static Error read_failed(int code) {
+    return unavailable(fmt::format("store: read failed: {}", sqlite3_errstr(code)));
+  }
+
   Error damaged(std::string_view what) const {
     return unavailable(fmt::format("store {}: {}", path_, what));
   }
@@ -529,9 +631,9 @@ class SqliteStore final : public Store {
     return event;
   }
 
-  Result<StoredDelivery> delivery_of(Statement& row) const {
-    StoredDelivery d;
-    Notification& n = d.notification;
+  // The notification of a row selected with k_record_columns.
+  Result<Notification> notification_of(Statement& row) const {
+    Notification n;
     n.notification_id = row.text(0);
     n.project_id = row.text(1);
     n.event_name = row.text(2);
@@ -548,19 +650,16 @@ class SqliteStore final : public Store {
     n.trigger_time = from_epoch_ms(row.integer(8));
     n.target = {row.text(9), row.text(10), row.text(11)};
     n.payload = std::make_shared<const std::string>(row.text(12));
-    if (sqlite3_column_type(row.raw(), 13) != SQLITE_NULL) {
-      d.status = parse_notification_status(row.text(13));
-      if (!d.status)
-        return damaged(fmt::format("record {} has an unknown status", n.notification_id));
-    }
-    d.reason = row.text(14);
-    return d;
+    return n;
   }
 
   // Declared first: released last, once the database is closed.
   ProcessLock lock_;
   const FileIdentity identity_;
   sqlite3* db_;
+  sqlite3* reader_;  // read-only, for listing records; guarded by read_mutex_
+  std::mutex read_mutex_;
+  Statement list_records_, find_marker_;
   const std::string path_;
   const SqliteStoreOptions options_;
   std::mutex mutex_;
@@ -669,10 +768,18 @@ Result<std::shared_ptr<Store>> open_sqlite_store(const std::filesystem::path& pa
   if (!identity) {
     return fail(unavailable(fmt::format("store {}: cannot stat: {}", name, std::strerror(errno))));
   }
+  sqlite3* reader = nullptr;
+  if (sqlite3_open_v2(name.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    std::string message = reader != nullptr ? sqlite3_errmsg(reader) : "out of memory";
+    sqlite3_close_v2(reader);
+    return fail(unavailable(fmt::format("store {}: cannot open for reading: {}", name, message)));
+  }
+  sqlite3_busy_timeout(reader, 5000);
   try {
-    return std::shared_ptr<Store>(
-        std::make_shared<SqliteStore>(db, name, options, std::move(lock).value(), *identity));
+    return std::shared_ptr<Store>(std::make_shared<SqliteStore>(
+        db, reader, name, options, std::move(lock).value(), *identity));
   } catch (const std::exception& error) {
+    sqlite3_close_v2(reader);
     return fail(unavailable(fmt::format("store {}: {}", name, error.what())));
   }
 }

@@ -120,7 +120,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       "Transfer-Encoding: chunked\r\n\r\n";
   std::string trailers(rest.substr(0, rest.find("\r\n\r\n")));
   const std::string input = header + "2\r\n{}\r\n0\r\n" + trailers + "\r\n\r\n";
-  for (const auto& read : read_all(input, step)) {
+  const auto requests = read_all(input, step);
+  // The trailer section may end early and leave the fuzzer's bytes as a pipelined request of
+  // their own: those get the general checks; the POST herald wrote gets these.
+  for (std::size_t i = 1; i < requests.size(); ++i) check_request(*world, requests[i]);
+  if (!requests.empty()) {
+    const auto& read = requests.front();
     if (read.request.headers.size() != 2) __builtin_trap();
     if (!iequals(read.request.headers[0].first, "Host") ||
         !iequals(read.request.headers[1].first, "Transfer-Encoding")) {
