@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -357,8 +358,7 @@ TEST_P(store_test, records_are_listed_from_the_store_newest_first_with_filters_a
     EXPECT_EQ(engine->list_records(k_project, query)->page_info.previous_marker, query.marker);
   }
   EXPECT_EQ(paged, (names{sent[4], sent[3], sent[2], sent[1], sent[0]}));
-  EXPECT_ERROR(engine->list_records(k_project, {.marker = "not-ours"}), invalid_argument,
-               "marker");
+  EXPECT_ERROR(engine->list_records(k_project, {.marker = "not-ours"}), invalid_argument, "marker");
 
   // The retention boundary: the first record was triggered 5 minutes before the clock now.
   clock_->advance(std::chrono::minutes(55) - std::chrono::milliseconds(1));
@@ -397,6 +397,7 @@ class FlakyStore final : public Store {
  public:
   explicit FlakyStore(std::shared_ptr<Store> inner) : inner_(std::move(inner)) {}
   bool refuse = false;
+  bool refuse_finishes = false;  // only final statuses
 
   Result<StoreSnapshot> load() override { return inner_->load(); }
   Result<void> put_event(std::string_view p, const Event& e) override {
@@ -429,7 +430,7 @@ class FlakyStore final : public Store {
   }
   Result<void> finish_delivery(std::string_view id, NotificationStatus st,
                                std::string_view reason) override {
-    return refuse ? broken() : inner_->finish_delivery(id, st, reason);
+    return refuse || refuse_finishes ? broken() : inner_->finish_delivery(id, st, reason);
   }
   Result<Page<NotificationRecord>> list_records(std::string_view p, const RecordQuery& q,
                                                 TimePoint t) override {
@@ -485,6 +486,65 @@ TEST(store_write_through_test, a_refused_write_changes_nothing_in_memory_or_stor
   EXPECT_EQ(restarted->show_event(k_project, "e").value(), original);
   EXPECT_EQ(restarted->show_secret(k_project, "db")->event_subscriptions, names{"e"});
   EXPECT_ERROR(restarted->show_event(k_project, "new"), not_found, "new");
+}
+
+TEST(store_failure_test, a_trigger_the_store_refuses_answers_unavailable_and_sends_nothing) {
+  auto flaky = std::make_shared<FlakyStore>(memory_store());
+  auto clock = std::make_shared<ManualClock>();
+  auto engine = Engine::open(flaky, Options{.delivery = DeliveryMode::synchronous}, clock).value();
+  int sent = 0;
+  const ScopedConnection sink =
+      engine->connect_sink("SMN", callback_sink([&](const Notification&) { ++sent; }));
+  ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
+  ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
+  flaky->refuse = true;
+  EXPECT_ERROR(engine->trigger(k_project, {"db", EventType::secret_rotated}), unavailable,
+               "disk full");
+  EXPECT_EQ(sent, 0) << "nothing is sent that is not durable";
+  flaky->refuse = false;
+  EXPECT_TRUE(flaky->load()->pending.empty()) << "nothing half-written";
+  EXPECT_TRUE(engine->list_records(k_project, {})->items.empty());
+  const auto later = engine->trigger(k_project, {"db", EventType::secret_rotated});
+  ASSERT_TRUE(later.ok()) << "a later write succeeds";
+  EXPECT_EQ(later->notifications.at(0).notification_status, NotificationStatus::success);
+  EXPECT_EQ(engine->list_records(k_project, {})->items.size(), 1U);
+  EXPECT_EQ(engine->store_write_failures(), 0U) << "the caller was told: not counted as silent";
+}
+
+TEST(store_failure_test, a_final_status_the_store_refuses_is_counted_logged_and_made_again) {
+  auto flaky = std::make_shared<FlakyStore>(memory_store());
+  auto clock = std::make_shared<ManualClock>();
+  std::vector<std::string> logged;
+  std::mutex log_mutex;
+  Options options{.delivery = DeliveryMode::synchronous};
+  options.log = [&](LogLevel level, std::string_view message) {
+    std::lock_guard lock(log_mutex);
+    if (level == LogLevel::error) logged.emplace_back(message);
+  };
+  std::string id;
+  {
+    auto engine = Engine::open(flaky, options, clock).value();
+    const ScopedConnection sink =
+        engine->connect_sink("SMN", callback_sink([](const Notification&) {}));
+    ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
+    ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
+    flaky->refuse_finishes = true;
+    const auto report = engine->trigger(k_project, {"db", EventType::secret_rotated});
+    ASSERT_TRUE(report.ok()) << "delivered: the message went out";
+    id = report->notifications.at(0).notification_id;
+    EXPECT_EQ(engine->store_write_failures(), 1U);
+    ASSERT_EQ(logged.size(), 1U);
+    EXPECT_NE(logged[0].find(id), std::string::npos) << logged[0];
+    EXPECT_NE(logged[0].find("disk full"), std::string::npos) << logged[0];
+  }
+  flaky->refuse_finishes = false;
+  auto restarted = Engine::open(flaky, options, clock).value();
+  std::vector<std::string> again;
+  const ScopedConnection sink = restarted->connect_sink(
+      "SMN", callback_sink([&](const Notification& n) { again.push_back(n.notification_id); }));
+  EXPECT_EQ(restarted->deliver_pending(), 1U);
+  EXPECT_EQ(again, names{id}) << "made again, with the same id: at least once";
+  EXPECT_EQ(restarted->store_write_failures(), 0U);
 }
 
 TEST(sqlite_store_test, a_file_that_is_not_a_database_is_refused_and_left_untouched) {

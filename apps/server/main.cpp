@@ -393,7 +393,12 @@ int main(int argc, char** argv) {
     };
     auto store = herald::open_sqlite_store(config.store);
     if (!store) return fail(store.error());
-    auto opened = herald::Engine::open(*store);
+    herald::Options options;
+    // What the engine cannot tell a caller (a final status the store refused) goes to stderr.
+    options.log = [](herald::LogLevel, std::string_view message) {
+      std::cerr << "herald-server: " << message << "\n";
+    };
+    auto opened = herald::Engine::open(*store, options);
     if (!opened) return fail(opened.error());
     auto stored_topics = herald::SmnTopics::open(config.region, *store);
     if (!stored_topics) return fail(stored_topics.error());

@@ -163,6 +163,12 @@ class Engine {
   [[nodiscard]] Result<Page<NotificationRecord>> list_records(std::string_view project_id,
                                                               const RecordQuery& query) const;
 
+  /// Store writes that failed where no caller could be told, since the engine started: a final
+  /// status (the delivery stays in the outbox and is made again after a restart, with the same
+  /// notification_id), the forgetting of a deleted secret (it stays known), the removal of a
+  /// fired timer (it stays armed and is tried again). Each is also reported to Options::log.
+  [[nodiscard]] std::uint64_t store_write_failures() const noexcept;
+
   /// Asynchronous delivery without workers (Options::delivery_workers = 0): attempts every
   /// delivery due at clock now on the calling thread, retries included; answers how many
   /// attempts were made. With workers, or synchronous delivery, there is nothing to do: 0.

@@ -8,6 +8,7 @@
 #include "herald/expiry_scheduler.hpp"
 #include "herald/json_lines_sink.hpp"
 #include "herald/lifecycle.hpp"
+#include "herald/log.hpp"
 #include "herald/notification.hpp"
 #include "herald/options.hpp"
 #include "herald/page.hpp"

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 
+#include "herald/log.hpp"
 #include "herald/notification.hpp"
 
 namespace herald {
@@ -85,6 +86,11 @@ struct Options {
   /// Asynchronous delivery: how long trigger() waits for room in a full queue before it answers
   /// an error (nothing is dropped silently). Default: 0, answer at once.
   std::chrono::milliseconds enqueue_timeout{0};
+
+  /// Where the engine reports failures no caller can be told (a final status, a forgotten secret
+  /// or a fired timer the store refused to write: each is also counted, see
+  /// Engine::store_write_failures). Default: none; herald itself never prints.
+  LogFunction log;
 
   /// The shape of every message. Default: herald's JSON object (CloudEvents 1.0 is the option
   /// for receivers that speak it).

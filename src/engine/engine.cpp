@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cassert>
 #include <map>
 #include <mutex>
@@ -24,9 +25,7 @@ namespace herald {
 
 struct Engine::Impl {
   Impl(Options opts, std::shared_ptr<Clock> clk)
-      : options(opts),
-        clock(std::move(clk)),
-        records(options.max_records_in_memory) {}
+      : options(opts), clock(std::move(clk)), records(options.max_records_in_memory) {}
 
   // The project's registry, or null when nothing was ever stored in it (reads see it empty).
   const registry::ProjectRegistry* find_project(std::string_view project_id) const {
@@ -58,15 +57,29 @@ struct Engine::Impl {
   std::shared_ptr<Store> store;
   // Deliveries a crash left in the store's outbox, for deliver_pending().
   std::vector<std::shared_ptr<Notification>> pending;
+  std::atomic<std::uint64_t> store_failures{0};
   // Asynchronous delivery (Options::delivery); declared last so that it stops first.
   std::unique_ptr<detail::AsyncDelivery> async;
+
+  // A store write that failed where no caller can be told: counted and reported.
+  void store_failed(std::string_view what, const Error& error) {
+    store_failures.fetch_add(1, std::memory_order_relaxed);
+    if (options.log) options.log(LogLevel::error, fmt::format("{}: {}", what, error.message()));
+  }
 
   // A delivery is final: stamp it in the store (where its record lives), or keep its record in
   // memory when there is no store.
   void finish(std::shared_ptr<Notification> notification, detail::SinkVerdict verdict) {
     if (store) {
-      // Not stamped (store refused): it stays in the outbox and is made again after a restart.
-      (void)store->finish_delivery(notification->notification_id, verdict.status, verdict.reason);
+      if (auto r =
+              store->finish_delivery(notification->notification_id, verdict.status, verdict.reason);
+          !r) {
+        // It stays in the outbox and is made again after a restart: at least once.
+        store_failed(fmt::format("the final status of notification {} was not stored (it is "
+                                 "delivered again after a restart)",
+                                 notification->notification_id),
+                     r.error());
+      }
     } else if (options.keep_records) {
       const std::string project = notification->project_id;
       detail::Delivery one[] = {
@@ -346,11 +359,24 @@ void Engine::forget_if_deleted(std::string_view project_id, const LifecycleEvent
   std::unique_lock lock(impl_->mutex);
   // With a store, the secret is forgotten only once the store has forgotten it too (else it
   // stays known in both, and a later SECRET_DELETED forgets it).
-  const bool stored = !impl_->store || impl_->store->delete_secret(project_id, event.secret_name);
+  bool stored = true;
+  if (impl_->store) {
+    if (auto r = impl_->store->delete_secret(project_id, event.secret_name); !r) {
+      stored = false;
+      impl_->store_failed(fmt::format("secret {} was deleted but the store kept it (it stays "
+                                      "known until the next SECRET_DELETED)",
+                                      event.secret_name),
+                          r.error());
+    }
+  }
   if (stored) {
     if (auto* project = impl_->find_project(project_id)) project->forget_secret(event.secret_name);
     impl_->timers.drop_secret(project_id, event.secret_name);
   }
+}
+
+std::uint64_t Engine::store_write_failures() const noexcept {
+  return impl_->store_failures.load(std::memory_order_relaxed);
 }
 
 std::size_t Engine::run_deliveries() { return impl_->async ? impl_->async->run_due() : 0; }
@@ -427,9 +453,15 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
     const Notification& n = *shared;
     auto verdict = impl_->sinks.deliver(n, generation);
     if (impl_->store) {
-      // Not stamped (store refused): the delivery stays in the outbox and is made again after a
-      // restart, with the same notification_id — at least once.
-      (void)impl_->store->finish_delivery(n.notification_id, verdict.status, verdict.reason);
+      if (auto r = impl_->store->finish_delivery(n.notification_id, verdict.status, verdict.reason);
+          !r) {
+        // The delivery stays in the outbox and is made again after a restart, with the same
+        // notification_id: at least once.
+        impl_->store_failed(fmt::format("the final status of notification {} was not stored (it "
+                                        "is delivered again after a restart)",
+                                        n.notification_id),
+                            r.error());
+      }
     }
     report.notifications.push_back(
         DeliveryReport{n.event_name, n.notification_id, verdict.status, verdict.reason});
@@ -495,7 +527,13 @@ Result<VersionExpiry> Engine::set_version_expiry(std::string_view project_id,
       if (auto r = impl_->store->put_secret(project_id, secret_name, {}); !r) return r.error();
     }
     if (auto r = impl_->store->put_timer(impl_->stored(timer)); !r) {
-      if (newly_known) (void)impl_->store->delete_secret(project_id, secret_name);
+      if (newly_known) {
+        if (auto undone = impl_->store->delete_secret(project_id, secret_name); !undone) {
+          impl_->store_failed(
+              fmt::format("secret {} could not be taken back out of the store", secret_name),
+              undone.error());
+        }
+      }
       return r.error();
     }
   }
@@ -527,9 +565,13 @@ std::size_t Engine::run_due() {
       // A timer fires once its removal is stored; one the store kept is armed again and tried
       // at the next run.
       std::erase_if(due, [&](const detail::ExpiryTimer& timer) {
-        if (impl_->store->delete_timer(timer.project_id, timer.secret_name, timer.version_id)) {
-          return false;
-        }
+        const auto r =
+            impl_->store->delete_timer(timer.project_id, timer.secret_name, timer.version_id);
+        if (r) return false;
+        impl_->store_failed(fmt::format("the expiry timer of {} version {} could not be removed "
+                                        "from the store (it fires at a later run)",
+                                        timer.secret_name, timer.version_id),
+                            r.error());
         impl_->timers.arm(timer);
         return true;
       });
