@@ -196,6 +196,7 @@ void BM_baseline_signals2(benchmark::State& state) {
 struct RouteSetup {
   explicit RouteSetup(std::size_t n) : names(secret_names(n)), order(shuffled_order(n)) {
     Options options;
+    options.max_secrets_per_project = k_unlimited;
     const EventSpec spec{"all-types",
                          {k_event_types.begin(), k_event_types.end()},
                          EventState::enabled,
@@ -268,6 +269,7 @@ struct EngineSetup {
     Options options;
     options.max_events_per_secret = std::max<std::size_t>(fan_out, 1);
     options.max_events_per_project = 100;
+    options.max_secrets_per_project = k_unlimited;
     options.keep_records = records;
     // Steady state: the log holds the last 200 ms of records and each append also prunes as
     // many (as a 90-day log does, at its own pace), so memory does not grow through the run.
@@ -335,6 +337,7 @@ void BM_trigger_smn(benchmark::State& state) {
   const auto order = shuffled_order(n);
   Options options;
   options.keep_records = true;
+  options.max_secrets_per_project = k_unlimited;
   options.record_retention = std::chrono::milliseconds(200);
   Engine engine(options);
   auto topics = std::make_shared<SmnTopics>("region-1");

@@ -21,6 +21,7 @@ struct Durable {
            ("herald-bench-" + std::to_string(::getpid()) + (with_store ? ".db" : ".none"));
     std::filesystem::remove(path);
     Options options;
+    options.max_secrets_per_project = k_unlimited;
     options.record_retention = std::chrono::milliseconds(200);
     options.delivery = mode;
     if (with_store) {

@@ -29,6 +29,7 @@ Options roomy() {
   Options options;
   options.max_events_per_project = 2'000'000;
   options.max_events_per_secret = 12;
+  options.max_secrets_per_project = k_unlimited;
   return options;
 }
 

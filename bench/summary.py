@@ -114,6 +114,32 @@ def main():
             row(f"durable trigger, batched, synchronous, {threads} thread(s) sharing commits",
                 f"{rate / 1000:.1f} k/s")
 
+    lister_off = results.get("BM_trigger_while_listing/lister:0/iterations:200000/real_time")
+    for mode, label in ((1, "another project"), (2, "the same project")):
+        bench = results.get(f"BM_trigger_while_listing/lister:{mode}/iterations:200000/real_time")
+        if bench and lister_off:
+            row(f"trigger p99 while {label} lists 100k records", f"{bench['p99_us']:.1f} us",
+                f"{lister_off['p99_us']:.1f} us with no lister (p50 {bench['p50_us']:.1f} us)")
+
+    for name, label in (("BM_soak_sqlite", "on a SQLite store"), ("BM_soak_memory", "without a store"),
+                        ("BM_soak_memory_store", "on the memory store")):
+        bench = results.get(f"{name}/iterations:1/real_time")
+        if bench:
+            growth = bench["growth_mb_after_100k"]
+            row(f"1M triggers {label}: RSS growth after 100k", f"{growth:.1f} MB",
+                f"{bench['rss_mb_at_100k']:.0f} MB at 100k", "<= 16 MB", growth <= 16)
+            ratio = bench["last_over_first"]
+            row(f"1M triggers {label}: last tenth / first tenth", f"{ratio:.2f}x",
+                f"{bench['first_tenth_per_s'] / 1000:.1f} k/s first",
+                ">= 0.8x" if name == "BM_soak_memory_store" else "",
+                ratio >= 0.8 if name == "BM_soak_memory_store" else None)
+    restart = results.get("BM_restart_with_a_million_records/iterations:1/real_time")
+    if restart:
+        row("restart on 1M stored records", f"{restart['start_s']:.2f} s", target="< 2 s",
+            ok=restart["start_s"] < 2)
+        row("newest page after that restart", f"{restart['newest_page_s'] * 1000:.1f} ms",
+            f"{restart['records_listed']:.0f} records", "< 50 ms", restart["newest_page_s"] < 0.05)
+
     width = [max(len(str(r[i])) for r in rows + [("figure", "value", "baseline / ratio", "target", "")]) for i in range(5)]
     header = ("figure", "value", "baseline / ratio", "target", "")
     print("  ".join(str(h).ljust(w) for h, w in zip(header, width)))
