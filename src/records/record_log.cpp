@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <thread>
 
 namespace herald::detail {
 
@@ -40,7 +41,9 @@ NotificationRecord record_of(const Delivery& d) {
 
 void RecordLog::append(std::string_view project_id, std::span<Delivery> deliveries,
                        TimePoint prune_before) {
+  waiting_appends_.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard lock(mutex_);
+  waiting_appends_.fetch_sub(1, std::memory_order_relaxed);
   auto project = projects_.find(project_id);
   if (project == projects_.end()) project = projects_.try_emplace(std::string(project_id)).first;
   for (auto& delivery : deliveries) {
@@ -50,13 +53,13 @@ void RecordLog::append(std::string_view project_id, std::span<Delivery> deliveri
   }
   // The retention, oldest first in append order (an entry appended out of time order waits
   // for the ones before it; listings skip it meanwhile), then the capacity.
-  while (!order_.empty() && aged(order_.front()->second.entries.front(), prune_before)) drop_oldest();
+  while (!order_.empty() && aged(order_.front()->second.entries.front(), prune_before))
+    drop_oldest();
   while (order_.size() > capacity_) drop_oldest();
 }
 
 Result<Page<NotificationRecord>> RecordLog::list(std::string_view project_id,
-                                                 const RecordQuery& query,
-                                                 TimePoint prune_before) {
+                                                 const RecordQuery& query, TimePoint prune_before) {
   std::uint64_t before = UINT64_MAX;  // list records whose sequence is below this
   if (!query.marker.empty()) {
     const char* end = query.marker.data() + query.marker.size();
@@ -79,7 +82,13 @@ Result<Page<NotificationRecord>> RecordLog::list(std::string_view project_id,
   // moved).
   std::vector<Entry> taken;  // matches, newest first; one more than the page tells "more"
   bool more_to_scan = true;
-  while (more_to_scan && taken.size() <= query.limit) {
+  for (bool first = true; more_to_scan && taken.size() <= query.limit; first = false) {
+    if (!first) {
+      // Appends first (boundedly: a listing still ends under a steady stream of triggers).
+      for (int i = 0; i < 64 && waiting_appends_.load(std::memory_order_relaxed) > 0; ++i) {
+        std::this_thread::yield();
+      }
+    }
     std::lock_guard lock(mutex_);
     const auto it = projects_.find(project_id);
     if (it == projects_.end()) break;

@@ -3,11 +3,13 @@
 // at most `capacity` in all (the oldest, across every project, dropped first).
 //
 // Thread-safety: safe for concurrent use. One mutex, held briefly by each append; a listing
-// holds it for at most k_scan_chunk entries at a time, so a long filtered scan never stalls
-// triggers (its own project's or another's) for long. No callback runs under it.
+// holds it for at most k_scan_chunk entries at a time and lets waiting appends in between, so a
+// long filtered scan never stalls triggers (its own project's or another's) for long. No
+// callback runs under it.
 // Markers are per-project sequence numbers: a tenant learns nothing of another's traffic.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -62,7 +64,7 @@ class RecordLog {
   };
   using Projects = std::map<std::string, ProjectLog, std::less<>>;
   /// Entries a listing looks at per hold of the lock.
-  static constexpr std::size_t k_scan_chunk = 512;
+  static constexpr std::size_t k_scan_chunk = 64;
 
   // Drops the log's oldest entry (the front of append order). Requires: mutex_ held, not empty.
   void drop_oldest();
@@ -72,6 +74,10 @@ class RecordLog {
 
   const std::size_t capacity_;
   mutable std::mutex mutex_;
+  // Appends waiting for mutex_: between chunks a listing lets them in first (a mutex lets the
+  // thread that just released it take it again before a woken waiter, which would make the
+  // chunks pointless).
+  std::atomic<int> waiting_appends_{0};
   Projects projects_;
   // Append order across projects, one element per entry: the project whose front entry is the
   // log's oldest comes first. (std::map nodes do not move, so the iterators stay valid until
