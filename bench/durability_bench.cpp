@@ -17,8 +17,12 @@ constexpr std::string_view k_project = "bench-project";
 
 struct Durable {
   Durable(bool with_store, Durability durability, DeliveryMode mode) {
+    // A file of its own: a SQLite store is one opener's (the two-thread benchmark keeps its
+    // engine open for the whole run).
+    static int count = 0;
     path = std::filesystem::temp_directory_path() /
-           ("herald-bench-" + std::to_string(::getpid()) + (with_store ? ".db" : ".none"));
+           ("herald-bench-" + std::to_string(::getpid()) + "-" + std::to_string(++count) +
+            (with_store ? ".db" : ".none"));
     std::filesystem::remove(path);
     Options options;
     options.max_secrets_per_project = k_unlimited;
@@ -44,7 +48,9 @@ struct Durable {
   ~Durable() {
     sink = ScopedConnection{};
     engine.reset();
-    for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+    for (const auto* suffix : {"", "-wal", "-shm", ".lock"}) {
+      std::filesystem::remove(path.string() + suffix);
+    }
   }
   std::filesystem::path path;
   std::unique_ptr<Engine> engine;

@@ -385,6 +385,7 @@ TEST(server_e2e_store_test, a_store_that_is_not_a_database_stops_the_start_with_
   EXPECT_THROW(testing::ServerProcess server(args), std::runtime_error)
       << "the server must exit instead of listening";
   std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + ".lock");  // a store's lock file stays by design
 }
 
 }  // namespace

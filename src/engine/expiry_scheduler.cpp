@@ -1,3 +1,5 @@
+// herald::ExpiryScheduler: a thread that calls Engine::run_due on time. It drives the Engine, so
+// it lives beside it (src/engine), above the timers themselves (src/schedule).
 #include "herald/expiry_scheduler.hpp"
 
 namespace herald {
