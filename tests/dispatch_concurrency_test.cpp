@@ -5,8 +5,10 @@
 // delivered, and a final trigger must match exactly what the final registry says.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -178,6 +180,53 @@ TEST(dispatch_concurrency_test, triggers_while_events_subscriptions_and_sinks_ch
       EXPECT_EQ(matched, expected) << secret_name(s) << " " << to_string(type);
     }
   }
+}
+
+// Records appended by two threads (two shards of the log) while a third pages through them:
+// no page repeats a record, and once the triggers are done paging lists each exactly once.
+TEST(records_concurrency_test, paging_while_two_threads_append_lists_each_record_once) {
+  Engine engine;
+  const ScopedConnection sink =
+      engine.connect_sink("SMN", [](const Notification&) { return SinkOutcome::delivered(); });
+  ASSERT_TRUE(engine.create_event(k_project, testing::event_spec("e")).ok());
+  ASSERT_TRUE(engine.set_subscriptions(k_project, "a", names{"e"}).ok());
+  ASSERT_TRUE(engine.set_subscriptions(k_project, "b", names{"e"}).ok());
+  const auto page_through = [&] {
+    std::vector<std::string> ids;
+    RecordQuery query{.limit = 97};
+    for (int pages = 0; pages < 1000; ++pages) {
+      const auto page = engine.list_records(k_project, query).value();
+      for (const auto& r : page.items) ids.push_back(r.notification_id);
+      if (!page.page_info.next_marker) break;
+      query.marker = *page.page_info.next_marker;
+    }
+    return ids;
+  };
+  std::atomic<bool> done{false};
+  std::thread lister([&] {
+    while (!done.load()) {
+      const auto ids = page_through();
+      EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size())
+          << "a record listed twice in one paging";
+    }
+  });
+  std::set<std::string> sent;
+  std::mutex sent_mutex;
+  const auto fire = [&](const char* secret) {
+    for (int i = 0; i < 1000; ++i) {
+      const auto report = engine.trigger(k_project, {secret, EventType::secret_rotated});
+      std::lock_guard lock(sent_mutex);
+      sent.insert(report->notifications.at(0).notification_id);
+    }
+  };
+  std::thread first(fire, "a"), second(fire, "b");
+  first.join();
+  second.join();
+  done = true;
+  lister.join();
+  const auto ids = page_through();
+  EXPECT_EQ(ids.size(), 2000U);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()), sent);
 }
 
 }  // namespace

@@ -82,9 +82,16 @@ struct Engine::Impl {
       }
     } else if (options.keep_records) {
       const std::string project = notification->project_id;
+      std::optional<std::uint64_t> sequence;
+      {
+        std::shared_lock lock(mutex);
+        if (const auto* registry = find_project(project)) {
+          sequence = registry->take_record_sequences(1);
+        }
+      }
       detail::Delivery one[] = {
           {std::move(notification), verdict.status, std::move(verdict.reason)}};
-      records.append(project, one, clock->now() - options.record_retention);
+      records.append(project, one, clock->now() - options.record_retention, sequence);
     }
   }
 
@@ -389,6 +396,8 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
 
   // What fired, copied out under the shared lock; everything else happens without it.
   std::vector<std::shared_ptr<Notification>> notifications;
+  // The project's record numbers for a synchronous trigger's records kept in memory.
+  std::optional<std::uint64_t> first_record;
   {
     std::shared_lock lock(impl_->mutex);
     if (const auto* project = impl_->find_project(project_id)) {
@@ -399,6 +408,9 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
                          .target = {std::string(row.target_type()), std::string(row.target_id()),
                                     std::string(row.target_name())}}));
       });
+      if (!notifications.empty() && !impl_->async && !impl_->store && impl_->options.keep_records) {
+        first_record = project->take_record_sequences(notifications.size());
+      }
     }
   }
 
@@ -471,7 +483,8 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
     }
   }
   if (!deliveries.empty()) {
-    impl_->records.append(project_id, deliveries, now - impl_->options.record_retention);
+    impl_->records.append(project_id, deliveries, now - impl_->options.record_retention,
+                          first_record);
   }
 
   forget_if_deleted(project_id, event);

@@ -1,22 +1,34 @@
 // The notification record log in memory: per project, final records (of an engine without a
 // store, or in the memory store), listed newest first, those at or before a pruning time gone,
-// at most `capacity` in all (the oldest, across every project, dropped first).
+// at most `capacity` in all.
 //
-// Thread-safety: safe for concurrent use. One mutex, held briefly by each append; a listing
-// holds it for at most k_scan_chunk entries at a time and lets waiting appends in between, so a
-// long filtered scan never stalls triggers (its own project's or another's) for long. No
-// callback runs under it.
-// Markers are per-project sequence numbers: a tenant learns nothing of another's traffic.
+// Thread-safety: safe for concurrent use. Appends go to one of k_shards shards, chosen once per
+// thread, each with its own mutex, so that concurrent triggers write no shared cache line but
+// the count. A listing visits the shards in rounds, holding each shard's lock for at most
+// k_scan_chunk entries and letting waiting appends in first, so a long filtered scan never
+// stalls triggers (its own project's or another's) for long. No callback runs under the locks.
+//
+// Order and markers: each record carries its project's sequence number (handed out by the
+// caller, or by append when none is given); listings merge the shards by it, newest first, and
+// markers are those numbers: a tenant learns nothing of another's traffic.
+//
+// The capacity: an append that takes the log over it drops as many, the oldest of the appending
+// thread's shard. With one thread appending the count is exact and what goes is the engine's
+// oldest; with several it may exceed the capacity by as many records as threads append at that
+// moment (the next append drops them), and what goes is close to the oldest.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "herald/error.hpp"
 #include "herald/notification.hpp"
@@ -38,9 +50,12 @@ class RecordLog {
   /// A capacity of 0 keeps nothing.
   explicit RecordLog(std::size_t capacity) : capacity_(capacity) {}
 
-  /// Appends `deliveries` (in order) to the project's log; drops the records whose trigger_time
-  /// is at or before `prune_before` (the retention), and the oldest beyond the capacity.
-  void append(std::string_view project_id, std::span<Delivery> deliveries, TimePoint prune_before);
+  /// Appends `deliveries` (in order) to the project's log, numbered from `first_sequence` (the
+  /// project's next sequence numbers, handed out increasing per project), or, without one, from
+  /// the log's own count for the project. Drops the records whose trigger_time is at or before
+  /// `prune_before` (the retention), and the oldest beyond the capacity.
+  void append(std::string_view project_id, std::span<Delivery> deliveries, TimePoint prune_before,
+              std::optional<std::uint64_t> first_sequence = std::nullopt);
 
   /// One page, newest first, after the query's filters; a record whose trigger_time is at or
   /// before `prune_before` is never listed. `next_marker` is opaque (a sequence number of the
@@ -51,7 +66,7 @@ class RecordLog {
                                                       TimePoint prune_before);
 
   /// Records held, in all projects.
-  [[nodiscard]] std::size_t size() const;
+  [[nodiscard]] std::size_t size() const noexcept { return total_.load(std::memory_order_relaxed); }
 
  private:
   struct Entry {
@@ -59,30 +74,37 @@ class RecordLog {
     Delivery delivery;
   };
   struct ProjectLog {
-    std::uint64_t next_sequence = 1;
     std::deque<Entry> entries;  // oldest first, sequence ascending
   };
   using Projects = std::map<std::string, ProjectLog, std::less<>>;
-  /// Entries a listing looks at per hold of the lock.
+  static constexpr std::size_t k_shards = 8;
+  /// Entries a listing looks at per hold of a shard's lock.
   static constexpr std::size_t k_scan_chunk = 64;
+  struct alignas(64) Shard {
+    std::mutex mutex;
+    Projects projects;
+    // Append order in this shard, one element per entry: the front's project holds the shard's
+    // oldest entry. (std::map nodes do not move; a project is erased only once empty.)
+    std::deque<Projects::iterator> order;
+    // Appends waiting for `mutex`: a listing lets them in first between chunks (a mutex lets
+    // the thread that just released it take it again before a woken waiter).
+    std::atomic<int> waiting_appends{0};
+  };
 
-  // Drops the log's oldest entry (the front of append order). Requires: mutex_ held, not empty.
-  void drop_oldest();
+  // Moves the shard's oldest entry to `dropped`. Requires: the shard's mutex held, not empty.
+  static void drop_oldest(Shard& shard, std::vector<Entry>& dropped);
   [[nodiscard]] static bool aged(const Entry& entry, TimePoint prune_before) {
     return entry.delivery.notification->trigger_time <= prune_before;
   }
+  static std::size_t my_shard();
+  std::uint64_t take_sequences(std::string_view project_id, std::size_t count);
 
   const std::size_t capacity_;
-  mutable std::mutex mutex_;
-  // Appends waiting for mutex_: between chunks a listing lets them in first (a mutex lets the
-  // thread that just released it take it again before a woken waiter, which would make the
-  // chunks pointless).
-  std::atomic<int> waiting_appends_{0};
-  Projects projects_;
-  // Append order across projects, one element per entry: the project whose front entry is the
-  // log's oldest comes first. (std::map nodes do not move, so the iterators stay valid until
-  // the project is erased, which happens only once it holds no entry.)
-  std::deque<Projects::iterator> order_;
+  alignas(64) std::atomic<std::size_t> total_{0};
+  std::array<Shard, k_shards> shards_;
+  // The log's own per-project count, for appends that bring no sequence (the memory store).
+  std::mutex sequences_mutex_;
+  std::map<std::string, std::uint64_t, std::less<>> sequences_;
 };
 
 }  // namespace herald::detail

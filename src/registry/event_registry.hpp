@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <boost/container/small_vector.hpp>
 #include <boost/multi_index/composite_key.hpp>
 #include <boost/multi_index/hashed_index.hpp>
@@ -208,6 +209,12 @@ class ProjectRegistry {
   [[nodiscard]] std::size_t secret_count() const noexcept { return secrets_.size(); }
   [[nodiscard]] std::size_t routed_secret_count() const noexcept { return routes_.size(); }
 
+  /// The first of `count` consecutive numbers of the project's record sequence (the in-memory
+  /// record log orders and pages by it). Safe under a shared lock: one atomic.
+  std::uint64_t take_record_sequences(std::size_t count) const noexcept {
+    return record_sequence_.fetch_add(count, std::memory_order_relaxed);
+  }
+
  private:
   // Recomputes the route entry of `secret` from its subscriptions; drops it when empty.
   void rebuild_routes(const std::string& secret, const std::vector<std::string>& subscriptions);
@@ -218,6 +225,7 @@ class ProjectRegistry {
   std::map<std::string, std::vector<std::string>, std::less<>> secrets_;
   /// Only secrets with at least one route have an entry: a miss is one probe of an absent key.
   RouteIndex routes_;
+  mutable std::atomic<std::uint64_t> record_sequence_{1};
 };
 
 }  // namespace herald::registry
