@@ -56,8 +56,10 @@ struct Options {
   std::chrono::milliseconds record_retention = std::chrono::days{90};
 
   /// An engine without a store keeps its records in memory: at most this many, in all projects;
-  /// beyond it the oldest record (of any project) is dropped first. With a store, records live
-  /// there and this does not apply. Default: 100 000 (about 100 MB at ~1 KB a record).
+  /// beyond it the oldest records (of any project) are dropped first (with several threads
+  /// triggering, the count may pass it briefly by one a thread: docs/records.md). With a store,
+  /// records live there and this does not apply. Default: 100 000 (about 108 MB measured, at
+  /// ~1.1 KB a record).
   std::size_t max_records_in_memory = 100'000;
 
   /// Whether deliveries are recorded (list_records). Default: true, as the contract keeps every
