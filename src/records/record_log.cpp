@@ -20,6 +20,21 @@ std::size_t RecordLog::my_shard() {
   return shard;
 }
 
+NotificationRecord record_of(const Notification& n, NotificationStatus status, std::string reason) {
+  return NotificationRecord{.event_name = n.event_name,
+                            .trigger_event_type = n.trigger_event_type,
+                            .create_time = n.trigger_time,
+                            .secret_name = n.secret_name,
+                            .secret_type = n.secret_type,
+                            .notification_target_name = n.target.target_name,
+                            .notification_target_id = n.target.target_id,
+                            .notification_content = n.payload,
+                            .notification_status = status,
+                            .notification_id = n.notification_id,
+                            .notification_target_type = n.target.target_type,
+                            .failure_reason = std::move(reason)};
+}
+
 std::uint64_t RecordLog::take_sequences(std::string_view project_id, std::size_t count) {
   std::lock_guard lock(sequences_mutex_);
   auto it = sequences_.find(project_id);
@@ -37,22 +52,6 @@ inline void cpu_relax() noexcept {
 #elif defined(__aarch64__)
   asm volatile("yield");
 #endif
-}
-
-NotificationRecord record_of(const Delivery& d) {
-  const Notification& n = *d.notification;
-  return NotificationRecord{.event_name = n.event_name,
-                            .trigger_event_type = n.trigger_event_type,
-                            .create_time = n.trigger_time,
-                            .secret_name = n.secret_name,
-                            .secret_type = n.secret_type,
-                            .notification_target_name = n.target.target_name,
-                            .notification_target_id = n.target.target_id,
-                            .notification_content = n.payload,
-                            .notification_status = d.status,
-                            .notification_id = n.notification_id,
-                            .notification_target_type = n.target.target_type,
-                            .failure_reason = d.reason};
 }
 
 }  // namespace
@@ -172,7 +171,10 @@ Result<Page<NotificationRecord>> RecordLog::list(std::string_view project_id,
   // Records are made without any lock.
   const std::size_t count = std::min(taken.size(), query.limit);
   page.items.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) page.items.push_back(record_of(taken[i].delivery));
+  for (std::size_t i = 0; i < count; ++i) {
+    const Delivery& d = taken[i].delivery;
+    page.items.push_back(record_of(*d.notification, d.status, d.reason));
+  }
   if (taken.size() > query.limit) {
     page.page_info.next_marker = std::to_string(taken[query.limit - 1].sequence);
   }

@@ -45,6 +45,10 @@ struct Delivery {
   std::string reason;
 };
 
+/// The record of a delivery of `notification` that ended with `status` (and `reason`).
+[[nodiscard]] NotificationRecord record_of(const Notification& notification,
+                                           NotificationStatus status, std::string reason);
+
 class RecordLog {
  public:
   /// A capacity of 0 keeps nothing.

@@ -14,6 +14,7 @@
 
 #include "herald/store.hpp"
 #include "model/uuid.hpp"
+#include "records/record_log.hpp"
 #include "validate/validate.hpp"
 
 namespace herald {
@@ -239,10 +240,10 @@ class SqliteStore final : public Store {
         " content, status, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,'')");
     // Bounded: a store that comes back to a long backlog prunes it over many transactions
     // instead of stalling one trigger for all of it.
-    prune_records_ = Statement(
-        db_,
-        "DELETE FROM records WHERE sequence IN (SELECT sequence FROM records WHERE "
-        "trigger_time <= ? AND status IS NOT NULL LIMIT 1000)");
+    prune_records_ =
+        Statement(db_,
+                  "DELETE FROM records WHERE sequence IN (SELECT sequence FROM records WHERE "
+                  "trigger_time <= ? AND status IS NOT NULL LIMIT 1000)");
     finish_record_ =
         Statement(db_, "UPDATE records SET status = ?, reason = ? WHERE notification_id = ?");
     put_topic_ = Statement(db_, "INSERT OR REPLACE INTO smn_topics VALUES (?,?,?)");
@@ -474,19 +475,7 @@ class SqliteStore final : public Store {
         list_records_.reset();
         return damaged("a record has an unknown type or status");
       }
-      const Notification& n = *notification;
-      page.items.push_back(NotificationRecord{.event_name = n.event_name,
-                                              .trigger_event_type = n.trigger_event_type,
-                                              .create_time = n.trigger_time,
-                                              .secret_name = n.secret_name,
-                                              .secret_type = n.secret_type,
-                                              .notification_target_name = n.target.target_name,
-                                              .notification_target_id = n.target.target_id,
-                                              .notification_content = n.payload,
-                                              .notification_status = *status,
-                                              .notification_id = n.notification_id,
-                                              .notification_target_type = n.target.target_type,
-                                              .failure_reason = list_records_.text(14)});
+      page.items.push_back(detail::record_of(*notification, *status, list_records_.text(14)));
     }
     list_records_.reset();
     if (code != SQLITE_ROW && code != SQLITE_DONE) return read_failed(code);
