@@ -266,7 +266,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override {
     {
       std::lock_guard lock(mutex_);
-      if (!finishes_.empty()) (void)transaction_locked([&] { return write_finishes(); });
+      if (has_finishes()) (void)transaction_locked([&] { return write_finishes(); });
     }
     sqlite3_close_v2(reader_);
     sqlite3_close_v2(db_);
@@ -419,14 +419,23 @@ class SqliteStore final : public Store {
   // Group commit: a final status need not be durable at once (a lost one means the delivery is
   // made again after a crash, with the same notification_id), so stamps wait in memory and go
   // out inside the next trigger's transaction, or when 64 have gathered, or at close. One
-  // transaction per trigger instead of two.
+  // transaction per trigger instead of two. Handing a stamp over takes only finishes_mutex_: a
+  // delivery worker never waits for the transaction a trigger is writing (it did, and the
+  // workers fell behind the triggers until the queue was full).
   Result<void> finish_delivery(std::string_view notification_id, NotificationStatus status,
                                std::string_view reason) override {
-    std::lock_guard lock(mutex_);
-    finishes_.push_back(Finish{std::string(notification_id), status, std::string(reason)});
-    if (options_.durability == Durability::batched && finishes_.size() < k_max_waiting_finishes) {
+    std::size_t waiting = 0;
+    {
+      std::lock_guard lock(finishes_mutex_);
+      finishes_.push_back(Finish{std::string(notification_id), status, std::string(reason)});
+      waiting = finishes_.size();
+    }
+    if (options_.durability == Durability::batched && waiting < k_max_waiting_finishes) {
       return {};
     }
+    // Durable before answering (per_trigger), or enough have gathered: a transaction of its own
+    // (if another one took this stamp meanwhile, it has committed once we hold mutex_).
+    std::lock_guard lock(mutex_);
     return transaction_locked([&] { return write_finishes(); });
   }
 
@@ -439,8 +448,8 @@ class SqliteStore final : public Store {
     }
     {
       // Statuses waiting for group commit are written first: the page sees every one stamped.
-      std::lock_guard lock(mutex_);
-      if (!finishes_.empty()) {
+      if (has_finishes()) {
+        std::lock_guard lock(mutex_);
         if (auto r = transaction_locked([&] { return write_finishes(); }); !r) return r.error();
       }
     }
@@ -519,10 +528,21 @@ class SqliteStore final : public Store {
   };
   static constexpr std::size_t k_max_waiting_finishes = 64;
 
-  // Writes the waiting final statuses. Requires: mutex_ held, inside a transaction. On failure
-  // they stay waiting (the transaction rolls back).
+  [[nodiscard]] bool has_finishes() {
+    std::lock_guard lock(finishes_mutex_);
+    return !finishes_.empty();
+  }
+
+  // Writes the waiting final statuses. Requires: mutex_ held, inside a transaction. They are
+  // kept in writing_ until the transaction ends: if it rolls back, they wait again.
   Result<void> write_finishes() {
-    for (const auto& f : finishes_) {
+    {
+      std::lock_guard lock(finishes_mutex_);
+      writing_.insert(writing_.end(), std::make_move_iterator(finishes_.begin()),
+                      std::make_move_iterator(finishes_.end()));
+      finishes_.clear();
+    }
+    for (const auto& f : writing_) {
       if (auto r = run(finish_record_.bind(1, to_string(f.status))
                            .bind(2, f.reason)
                            .bind(3, f.notification_id));
@@ -530,8 +550,17 @@ class SqliteStore final : public Store {
         return r;
       }
     }
-    finishes_.clear();
     return {};
+  }
+
+  // The end of a transaction for the stamps it took. Requires: mutex_ held.
+  void settle_finishes(bool committed) {
+    if (!committed && !writing_.empty()) {
+      std::lock_guard lock(finishes_mutex_);
+      finishes_.insert(finishes_.begin(), std::make_move_iterator(writing_.begin()),
+                       std::make_move_iterator(writing_.end()));
+    }
+    writing_.clear();
   }
 
   struct BeginBatch {
@@ -584,12 +613,15 @@ class SqliteStore final : public Store {
     auto result = body();
     if (!result) {
       (void)run(rollback_);
+      settle_finishes(false);
       return result;
     }
     if (auto r = run(commit_); !r) {
       (void)run(rollback_);
+      settle_finishes(false);
       return r;
     }
+    settle_finishes(true);
     // Checked again after the commit: a file removed during the transaction is not durable.
     return still_in_place();
   }
@@ -652,7 +684,9 @@ class SqliteStore final : public Store {
   const std::string path_;
   const SqliteStoreOptions options_;
   std::mutex mutex_;
+  std::mutex finishes_mutex_;     // guards finishes_ only: handing a stamp over never waits
   std::vector<Finish> finishes_;  // final statuses not written yet (group commit)
+  std::vector<Finish> writing_;   // taken by the transaction under way (guarded by mutex_)
   std::mutex queue_mutex_;        // guards queue_ and leader_active_ (taken before mutex_)
   std::condition_variable batch_done_;
   std::vector<BeginBatch*> queue_;
