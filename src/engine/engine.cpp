@@ -67,9 +67,12 @@ struct Engine::Impl {
     if (options.log) options.log(LogLevel::error, fmt::format("{}: {}", what, error.message()));
   }
 
-  // A delivery is final: stamp it in the store (where its record lives), or keep its record in
-  // memory when there is no store.
-  void finish(std::shared_ptr<Notification> notification, detail::SinkVerdict verdict) {
+  // Where a delivery is finalised, whichever delivery made it (synchronous, asynchronous
+  // workers, deliver_pending): its final status is stamped in the store (where its record
+  // lives), or, without a store, its record kept in memory under the project's next record
+  // number (`sequence` when the caller took it already).
+  void finish(std::shared_ptr<Notification> notification, detail::SinkVerdict verdict,
+              std::optional<std::uint64_t> sequence = std::nullopt) {
     if (store) {
       if (auto r =
               store->finish_delivery(notification->notification_id, verdict.status, verdict.reason);
@@ -82,8 +85,7 @@ struct Engine::Impl {
       }
     } else if (options.keep_records) {
       const std::string project = notification->project_id;
-      std::optional<std::uint64_t> sequence;
-      {
+      if (!sequence) {
         std::shared_lock lock(mutex);
         if (const auto* registry = find_project(project)) {
           sequence = registry->take_record_sequences(1);
@@ -459,32 +461,13 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
 
   TriggerReport report;
   report.notifications.reserve(notifications.size());
-  std::vector<detail::Delivery> deliveries;
-  if (impl_->options.keep_records && !impl_->store) deliveries.reserve(notifications.size());
-  for (auto& shared : notifications) {
-    const Notification& n = *shared;
-    auto verdict = impl_->sinks.deliver(n, generation);
-    if (impl_->store) {
-      if (auto r = impl_->store->finish_delivery(n.notification_id, verdict.status, verdict.reason);
-          !r) {
-        // The delivery stays in the outbox and is made again after a restart, with the same
-        // notification_id: at least once.
-        impl_->store_failed(fmt::format("the final status of notification {} was not stored (it "
-                                        "is delivered again after a restart)",
-                                        n.notification_id),
-                            r.error());
-      }
-    }
-    report.notifications.push_back(
-        DeliveryReport{n.event_name, n.notification_id, verdict.status, verdict.reason});
-    if (impl_->options.keep_records && !impl_->store) {
-      deliveries.push_back(
-          detail::Delivery{std::move(shared), verdict.status, std::move(verdict.reason)});
-    }
-  }
-  if (!deliveries.empty()) {
-    impl_->records.append(project_id, deliveries, now - impl_->options.record_retention,
-                          first_record);
+  for (std::size_t i = 0; i < notifications.size(); ++i) {
+    auto& shared = notifications[i];
+    auto verdict = impl_->sinks.deliver(*shared, generation);
+    report.notifications.push_back(DeliveryReport{shared->event_name, shared->notification_id,
+                                                  verdict.status, verdict.reason});
+    impl_->finish(std::move(shared), std::move(verdict),
+                  first_record ? std::optional<std::uint64_t>(*first_record + i) : std::nullopt);
   }
 
   forget_if_deleted(project_id, event);
