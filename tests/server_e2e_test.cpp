@@ -197,17 +197,20 @@ TEST_F(server_e2e_test, sigterm_finishes_the_request_in_flight_then_exits_zero) 
   ASSERT_TRUE(
       idle.send("GET /v2/project-a/notifications/topics HTTP/1.1\r\nHost: x\r\n"
                 "X-Auth-Token: token-of-project-a\r\n\r\n"));
-  ASSERT_NE(idle.read_all(std::chrono::milliseconds(500)).find("HTTP/1.1 200"), std::string::npos);
+  ASSERT_NE(idle.read_until("}", 1, std::chrono::seconds(5)).find("HTTP/1.1 200"),
+            std::string::npos);
 
   const testing::RawSocket busy(server_.port());
   ASSERT_TRUE(busy.connected());
   const std::string body = R"({"name":"in-flight"})";
   ASSERT_TRUE(
       busy.send("POST /v2/project-a/notifications/topics HTTP/1.1\r\nHost: x\r\n"
-                "X-Auth-Token: token-of-project-a\r\nContent-Length: " +
-                std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5)));
-  // Wait until the server read that header (the request is in flight) by a request after it.
-  ASSERT_EQ(call("GET", "/v2/project-a/notifications/topics").status, 200);
+                "X-Auth-Token: token-of-project-a\r\nExpect: 100-continue\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n"));
+  // The server answers 100 Continue once it has read the header: the request is in flight.
+  ASSERT_EQ(busy.read_until("\r\n\r\n", 1, std::chrono::seconds(5)),
+            "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(busy.send(body.substr(0, 5)));
 
   server_.signal(SIGTERM);
   // The listener closes: wait (bounded) until new connections are refused.
