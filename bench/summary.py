@@ -133,6 +133,12 @@ def main():
                 f"{bench['first_tenth_per_s'] / 1000:.1f} k/s first",
                 ">= 0.8x" if name == "BM_soak_memory_store" else "",
                 ratio >= 0.8 if name == "BM_soak_memory_store" else None)
+    http_soak = next((b for n, b in results.items() if n.startswith("BM_http_store_soak")), None)
+    if http_soak:
+        growth = http_soak["server_rss_growth_mb"]
+        row("herald-server --store, 300k pipelined triggers: RSS growth after 50k", f"{growth:.2f} MB",
+            f"{http_soak['server_rss_mb_at_50k']:.1f} MB at 50k, {http_soak['triggers_per_s'] / 1000:.1f} k/s",
+            "flat", growth <= 16)
     restart = results.get("BM_restart_with_a_million_records/iterations:1/real_time")
     if restart:
         row("restart on 1M stored records", f"{restart['start_s']:.2f} s", target="< 2 s",
