@@ -217,6 +217,13 @@ TEST_P(store_test, a_secret_stored_as_dot_dot_before_the_rule_still_opens) {
   EXPECT_TRUE(engine->set_subscriptions(k_project, "db", {}).ok()) << "the rest works";
 }
 
+TEST(store_restore_test, a_stored_timer_of_a_malformed_project_stops_the_open_naming_it) {
+  auto store = memory_store();
+  ASSERT_TRUE(store->put_timer(StoredTimer{"bad project", "db", "v1", TimePoint{}}).ok());
+  const auto opened = Engine::open(store);
+  EXPECT_ERROR(opened, unavailable, "project_id");
+}
+
 TEST_P(store_test, quotas_lowered_since_do_not_lose_stored_configuration) {
   Options roomy;
   roomy.max_events_per_secret = 3;

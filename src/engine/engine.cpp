@@ -11,96 +11,12 @@
 #include <mutex>
 #include <shared_mutex>
 
-#include "delivery/async_delivery.hpp"
 #include "dispatch/message.hpp"
-#include "engine/striped_shared_mutex.hpp"
+#include "engine/engine_impl.hpp"
 #include "model/uuid.hpp"
-#include "records/record_log.hpp"
-#include "registry/event_registry.hpp"
-#include "schedule/expiry_timers.hpp"
-#include "sinks/sink_set.hpp"
 #include "validate/validate.hpp"
 
 namespace herald {
-
-struct Engine::Impl {
-  Impl(Options opts, std::shared_ptr<Clock> clk)
-      : options(opts), clock(std::move(clk)), records(options.max_records_in_memory) {}
-
-  // The project's registry, or null when nothing was ever stored in it (reads see it empty).
-  const registry::ProjectRegistry* find_project(std::string_view project_id) const {
-    const auto it = projects.find(project_id);
-    return it == projects.end() ? nullptr : &it->second;
-  }
-  registry::ProjectRegistry* find_project(std::string_view project_id) {
-    const auto it = projects.find(project_id);
-    return it == projects.end() ? nullptr : &it->second;
-  }
-  // The project's registry, made on first write.
-  registry::ProjectRegistry& project(std::string_view project_id) {
-    auto it = projects.find(project_id);
-    if (it == projects.end()) it = projects.try_emplace(std::string(project_id)).first;
-    return it->second;
-  }
-
-  const Options options;
-  const std::shared_ptr<Clock> clock;
-  // Guards projects and timers; never held while a sink runs. Striped: triggers on several
-  // threads take it shared without contending.
-  mutable detail::StripedSharedMutex mutex;
-  std::map<std::string, registry::ProjectRegistry, std::less<>> projects;
-  detail::ExpiryTimers timers;
-  detail::SinkSet sinks;
-  mutable detail::RecordLog records;
-  // Where changes are written through, when the engine was opened on a store. Called under the
-  // exclusive lock, after the change in memory succeeded; a refused write undoes that change.
-  std::shared_ptr<Store> store;
-  // Deliveries a crash left in the store's outbox, for deliver_pending().
-  std::vector<std::shared_ptr<Notification>> pending;
-  std::atomic<std::uint64_t> store_failures{0};
-  // Asynchronous delivery (Options::delivery); declared last so that it stops first.
-  std::unique_ptr<detail::AsyncDelivery> async;
-
-  // A store write that failed where no caller can be told: counted and reported.
-  void store_failed(std::string_view what, const Error& error) {
-    store_failures.fetch_add(1, std::memory_order_relaxed);
-    if (options.log) options.log(LogLevel::error, fmt::format("{}: {}", what, error.message()));
-  }
-
-  // Where a delivery is finalised, whichever delivery made it (synchronous, asynchronous
-  // workers, deliver_pending): its final status is stamped in the store (where its record
-  // lives), or, without a store, its record kept in memory under the project's next record
-  // number (`sequence` when the caller took it already).
-  void finish(std::shared_ptr<Notification> notification, detail::SinkVerdict verdict,
-              std::optional<std::uint64_t> sequence = std::nullopt) {
-    if (store) {
-      if (auto r =
-              store->finish_delivery(notification->notification_id, verdict.status, verdict.reason);
-          !r) {
-        // It stays in the outbox and is made again after a restart: at least once.
-        store_failed(fmt::format("the final status of notification {} was not stored (it is "
-                                 "delivered again after a restart)",
-                                 notification->notification_id),
-                     r.error());
-      }
-    } else if (options.keep_records) {
-      const std::string project = notification->project_id;
-      if (!sequence) {
-        std::shared_lock lock(mutex);
-        if (const auto* registry = find_project(project)) {
-          sequence = registry->take_record_sequences(1);
-        }
-      }
-      detail::Delivery one[] = {
-          {std::move(notification), verdict.status, std::move(verdict.reason)}};
-      records.append(project, one, clock->now() - options.record_retention, sequence);
-    }
-  }
-
-  StoredTimer stored(const detail::ExpiryTimer& t) const {
-    return StoredTimer{t.project_id, t.secret_name, t.version_id, t.expire_time, t.secret_type};
-  }
-};
 
 namespace {
 const registry::ProjectRegistry k_empty_project;
@@ -126,57 +42,6 @@ Engine::Engine(Options options, std::shared_ptr<Clock> clock)
 }
 
 Engine::~Engine() = default;
-
-Result<std::unique_ptr<Engine>> Engine::open(std::shared_ptr<Store> store, Options options,
-                                             std::shared_ptr<Clock> clock) {
-  assert(store != nullptr);
-  auto snapshot = store->load();
-  if (!snapshot) return std::move(snapshot).error();
-  if (options.delivery == DeliveryMode::automatic) options.delivery = DeliveryMode::asynchronous;
-  auto engine = std::make_unique<Engine>(options, std::move(clock));
-  Impl& impl = *engine->impl_;
-  const auto damaged = [](const std::string& what) {
-    return Error{ErrorCode::unavailable, "store: " + what};
-  };
-  for (const auto& stored : snapshot->events) {
-    if (auto r = validate::project_id(stored.project_id); !r) return damaged(r.error().message());
-    if (auto r = impl.project(stored.project_id).restore_event(stored.event); !r) {
-      return damaged(r.error().message());
-    }
-  }
-  // Quotas are not applied to what was stored: a lowered quota must not lose configuration.
-  Options unlimited = options;
-  unlimited.max_events_per_secret = SIZE_MAX;
-  unlimited.max_secrets_per_project = SIZE_MAX;
-  for (const auto& secret : snapshot->secrets) {
-    if (auto r = validate::project_id(secret.project_id); !r) return damaged(r.error().message());
-    if (auto r = validate::stored_secret_name(secret.secret_name); !r) {
-      return damaged(r.error().message());
-    }
-    auto set = impl.project(secret.project_id)
-                   .set_subscriptions(secret.secret_name, secret.event_subscriptions, unlimited);
-    if (!set) return damaged("secret " + secret.secret_name + ": " + set.error().message());
-  }
-  for (const auto& timer : snapshot->timers) {
-    if (auto r = validate::stored_secret_name(timer.secret_name); !r) {
-      return damaged(r.error().message());
-    }
-    if (auto r = validate::stored_secret_name(timer.version_id, "version_id"); !r) {
-      return damaged(r.error().message());
-    }
-    impl.project(timer.project_id).ensure_secret(timer.secret_name);
-    // A timer that came due while the process was down fires at the next run_due().
-    impl.timers.arm(detail::ExpiryTimer{timer.project_id, timer.secret_name, timer.version_id,
-                                        timer.expire_time, timer.secret_type});
-  }
-  // Final records stay in the store (list_records reads them there); what is still in the
-  // outbox waits for deliver_pending(), once the host has connected its sinks.
-  for (auto& notification : snapshot->pending) {
-    impl.pending.push_back(std::make_shared<Notification>(std::move(notification)));
-  }
-  impl.store = std::move(store);
-  return engine;
-}
 
 std::size_t Engine::deliver_pending() {
   std::vector<std::shared_ptr<Notification>> pending;
