@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", report.error().message().c_str());
       return 1;
     }
-    std::printf("%s\n", report->notifications.at(0).notification_id.c_str());
+    const std::string_view id = report->notifications.at(0).notification_id;
+    std::printf("%.*s\n", static_cast<int>(id.size()), id.data());
     std::fflush(stdout);
   }
   return 0;

@@ -40,7 +40,7 @@ TEST_F(delivery_test, a_trigger_answers_pending_and_the_record_appears_once_fina
   setup(engine);
   std::vector<std::string> delivered;
   const ScopedConnection sink = engine.connect_sink(
-      "SMN", callback_sink([&](const Notification& n) { delivered.push_back(n.notification_id); }));
+      "SMN", callback_sink([&](const Notification& n) { delivered.emplace_back(n.notification_id); }));
   const auto report = engine.trigger(k_project, {"db", EventType::secret_rotated}).value();
   ASSERT_EQ(report.notifications.size(), 1U);
   EXPECT_EQ(report.notifications[0].notification_status, NotificationStatus::pending);
@@ -49,7 +49,7 @@ TEST_F(delivery_test, a_trigger_answers_pending_and_the_record_appears_once_fina
   EXPECT_TRUE(engine.list_records(k_project, {})->items.empty()) << "only final records are listed";
 
   EXPECT_EQ(engine.run_deliveries(), 1U);
-  EXPECT_EQ(delivered, names{report.notifications[0].notification_id});
+  EXPECT_EQ(delivered, names{std::string(report.notifications[0].notification_id)});
   const auto record = engine.list_records(k_project, {})->items.at(0);
   EXPECT_EQ(record.notification_status, NotificationStatus::success);
   EXPECT_EQ(record.notification_id, report.notifications[0].notification_id);
@@ -62,13 +62,13 @@ TEST_F(delivery_test, failures_are_retried_six_times_with_growing_backoff_then_f
   std::vector<std::string> ids;
   std::vector<TimePoint> attempts;
   const ScopedConnection sink = engine.connect_sink("SMN", [&](const Notification& n) {
-    ids.push_back(n.notification_id);
+    ids.emplace_back(n.notification_id);
     attempts.push_back(clock_->now());
     return SinkOutcome::failed("topic unreachable");
   });
-  const auto id = engine.trigger(k_project, {"db", EventType::secret_rotated})
-                      ->notifications.at(0)
-                      .notification_id;
+  const std::string id(engine.trigger(k_project, {"db", EventType::secret_rotated})
+                           ->notifications.at(0)
+                           .notification_id);
 
   // Attempt n+1 comes within min(60 s, 1 s * 2^(n-1)) of attempt n: advancing by that much
   // always reaches it, and each run makes one attempt.
@@ -241,7 +241,6 @@ TEST_F(delivery_test, a_full_queue_refuses_at_once_or_after_waiting_and_drops_no
 
 TEST_F(delivery_test, with_a_store_an_asynchronous_delivery_is_durable_before_it_is_made) {
   auto store = memory_store();
-  Notification pending_id;
   {
     auto engine = Engine::open(store, async_options(), clock_).value();
     setup(*engine);

@@ -35,7 +35,7 @@ struct DeliveryLog {
   std::map<std::string, std::string> payload_by_id;
   void add(const Notification& n) {
     std::lock_guard lock(mutex);
-    EXPECT_TRUE(payload_by_id.emplace(n.notification_id, *n.payload).second)
+    EXPECT_TRUE(payload_by_id.emplace(n.notification_id, n.message()).second)
         << "a notification delivered twice to one sink";
   }
 };
@@ -146,11 +146,11 @@ TEST(dispatch_concurrency_test, triggers_while_events_subscriptions_and_sinks_ch
   ASSERT_EQ(record_by_id.size(), reported.size());
   ASSERT_GT(reported.size(), 100U) << "the test should dispatch a good deal";
   for (const auto& d : reported) {
-    const auto record = record_by_id.find(d.notification_id);
+    const auto record = record_by_id.find(std::string(d.notification_id));
     ASSERT_NE(record, record_by_id.end());
     EXPECT_EQ(record->second.notification_status, NotificationStatus::success);
     EXPECT_EQ(record->second.event_name, d.event_name);
-    const auto delivered = steady.payload_by_id.find(d.notification_id);
+    const auto delivered = steady.payload_by_id.find(std::string(d.notification_id));
     ASSERT_NE(delivered, steady.payload_by_id.end());
     EXPECT_EQ(delivered->second, *record->second.notification_content);
     const auto message = boost::json::parse(delivered->second).as_object();
@@ -175,7 +175,7 @@ TEST(dispatch_concurrency_test, triggers_while_events_subscriptions_and_sinks_ch
       std::vector<std::string> matched;
       const auto report = engine.trigger(k_project, {secret_name(s), type}).value();
       for (const auto& d : report.notifications) {
-        matched.push_back(d.event_name);
+        matched.emplace_back(d.event_name);
       }
       EXPECT_EQ(matched, expected) << secret_name(s) << " " << to_string(type);
     }
@@ -196,7 +196,7 @@ TEST(records_concurrency_test, paging_while_two_threads_append_lists_each_record
     RecordQuery query{.limit = 97};
     for (int pages = 0; pages < 1000; ++pages) {
       const auto page = engine.list_records(k_project, query).value();
-      for (const auto& r : page.items) ids.push_back(r.notification_id);
+      for (const auto& r : page.items) ids.emplace_back(r.notification_id);
       if (!page.page_info.next_marker) break;
       query.marker = *page.page_info.next_marker;
     }
@@ -216,7 +216,7 @@ TEST(records_concurrency_test, paging_while_two_threads_append_lists_each_record
     for (int i = 0; i < 1000; ++i) {
       const auto report = engine.trigger(k_project, {secret, EventType::secret_rotated});
       std::lock_guard lock(sent_mutex);
-      sent.insert(report->notifications.at(0).notification_id);
+      sent.emplace(report->notifications.at(0).notification_id);
     }
   };
   std::thread first(fire, "a"), second(fire, "b");

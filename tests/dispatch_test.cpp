@@ -78,7 +78,7 @@ TEST_F(dispatch_test, each_event_type_fires_only_events_that_list_it) {
       Engine engine(many_per_secret(), clock_);
       std::vector<std::string> seen;
       const ScopedConnection sink = engine.connect_sink(
-          "SMN", callback_sink([&](const Notification& n) { seen.push_back(n.event_name); }));
+          "SMN", callback_sink([&](const Notification& n) { seen.emplace_back(n.event_name); }));
       EventSpec spec{"watch", {listed}, EventState::enabled, {"SMN", urn(k_project, "t"), "t"}};
       ASSERT_TRUE(engine.create_event(k_project, spec).ok());
       ASSERT_TRUE(engine.set_subscriptions(k_project, "db", names{"watch"}).ok());
@@ -163,7 +163,7 @@ TEST(dispatch_cloudevents_test, the_cloudevents_option_wraps_the_message) {
   Engine engine(options, clock);
   std::string payload;
   const ScopedConnection sink = engine.connect_sink(
-      "SMN", callback_sink([&](const Notification& n) { payload = *n.payload; }));
+      "SMN", callback_sink([&](const Notification& n) { payload = n.message(); }));
   ASSERT_TRUE(engine.create_event(k_project, testing::event_spec("ce")).ok());
   ASSERT_TRUE(engine.set_subscriptions(k_project, "db", names{"ce"}).ok());
   const auto report = engine.trigger(k_project, {"db", EventType::secret_rotated}).value();

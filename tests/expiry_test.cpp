@@ -17,7 +17,7 @@ class expiry_test : public testing::engine_fixture {
   expiry_test() {
     sink_ = engine_.connect_sink("SMN", callback_sink([this](const Notification& n) {
                                    std::lock_guard lock(mutex_);
-                                   fired_.push_back(n.version_id.value_or("-"));
+                                   fired_.emplace_back(n.version_id.value_or("-"));
                                    changed_.notify_all();
                                  }));
     auto spec = testing::event_spec("expiry-watch");

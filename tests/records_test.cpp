@@ -1,4 +1,5 @@
 // Notification records: newest first, paged, filtered, and kept for the retention period.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "test_support.hpp"
@@ -23,14 +24,14 @@ class records_test : public testing::engine_fixture {
   // Subscribes `secret` to `event` and rotates it once; answers the notification id.
   std::string rotate(const std::string& secret, const std::string& event = "a") {
     EXPECT_TRUE(engine_.set_subscriptions(k_project, secret, names{event}).ok());
-    return engine_.trigger(k_project, {secret, EventType::secret_rotated})
-        .value()
-        .notifications.at(0)
-        .notification_id;
+    return std::string(engine_.trigger(k_project, {secret, EventType::secret_rotated})
+                           .value()
+                           .notifications.at(0)
+                           .notification_id);
   }
   std::vector<std::string> ids(const Page<NotificationRecord>& page) {
     std::vector<std::string> out;
-    for (const auto& r : page.items) out.push_back(r.notification_id);
+    for (const auto& r : page.items) out.emplace_back(r.notification_id);
     return out;
   }
   ScopedConnection sink_;
@@ -187,7 +188,7 @@ TEST(records_bound_test, memory_keeps_the_newest_records_up_to_its_bound_in_all_
   }
   const auto fire = [&](std::string_view project) {
     const auto report = engine.trigger(project, {"s", EventType::secret_rotated});
-    sent.push_back(std::string(project) + " " + report->notifications.at(0).notification_id);
+    sent.push_back(fmt::format("{} {}", project, report->notifications.at(0).notification_id));
   };
   for (int i = 0; i < 4; ++i) fire(testing::k_project);
   for (int i = 0; i < 3; ++i) fire(testing::k_other_project);
@@ -195,7 +196,7 @@ TEST(records_bound_test, memory_keeps_the_newest_records_up_to_its_bound_in_all_
   const auto listed = [&](std::string_view project) {
     std::vector<std::string> out;
     const auto page = engine.list_records(project, {}).value();
-    for (const auto& r : page.items) out.push_back(std::string(project) + " " + r.notification_id);
+    for (const auto& r : page.items) out.emplace_back(std::string(project) + " " + r.notification_id);
     return out;
   };
   EXPECT_EQ(listed(testing::k_project), (names{sent[3], sent[2]}));

@@ -40,18 +40,22 @@ class sink_test : public testing::engine_fixture {
 
 TEST_F(sink_test, every_sink_of_the_target_type_gets_the_same_message) {
   events(1);
-  std::vector<std::shared_ptr<const std::string>> first, second;
+  // Views of the message; the record log keeps the notification (and so them) alive.
+  std::vector<std::string_view> first, second;
   const ScopedConnection a = engine_.connect_sink(
-      "TEST", callback_sink([&](const Notification& n) { first.push_back(n.payload); }));
+      "TEST", callback_sink([&](const Notification& n) { first.push_back(n.message()); }));
   const ScopedConnection b = engine_.connect_sink(
-      "TEST", callback_sink([&](const Notification& n) { second.push_back(n.payload); }));
+      "TEST", callback_sink([&](const Notification& n) { second.push_back(n.message()); }));
   const ScopedConnection other = engine_.connect_sink(
       "OTHER", callback_sink([](const Notification&) { FAIL() << "wrong target type"; }));
   rotate();
   ASSERT_EQ(first.size(), 1U);
   ASSERT_EQ(second.size(), 1U);
-  EXPECT_EQ(first[0], second[0]) << "rendered once, shared";
-  EXPECT_EQ(first[0], engine_.list_records(k_project, {})->items.at(0).notification_content);
+  EXPECT_EQ(first[0].data(), second[0].data()) << "rendered once, shared";
+  EXPECT_FALSE(first[0].empty());
+  const auto content = engine_.list_records(k_project, {})->items.at(0).notification_content;
+  ASSERT_NE(content, nullptr);
+  EXPECT_EQ(content->data(), first[0].data()) << "the record shares the message sent";
 }
 
 TEST_F(sink_test, a_sink_connected_during_a_dispatch_is_not_called_by_it) {

@@ -80,9 +80,10 @@ TEST(smn_test, a_topic_keeps_only_its_newest_messages) {
   int heard = 0;
   ASSERT_TRUE(smn->subscribe(k_project, urn, [&](const std::string&) { ++heard; }).ok());
   for (int i = 0; i < 5; ++i) {
-    Notification n{.project_id = std::string(k_project), .target = {"SMN", urn, "t"}};
-    n.payload = std::make_shared<const std::string>("m" + std::to_string(i));
-    EXPECT_EQ(smn->publish(n).status, SinkStatus::delivered);
+    const std::string message = "m" + std::to_string(i);
+    const auto n = make_notification(
+        {.project_id = k_project, .target = {"SMN", urn, "t"}, .message = message});
+    EXPECT_EQ(smn->publish(*n).status, SinkStatus::delivered);
   }
   EXPECT_EQ(smn->messages(k_project, urn).value(), (std::vector<std::string>{"m2", "m3", "m4"}));
   EXPECT_EQ(heard, 5) << "every message is still handed to subscribers";

@@ -1,6 +1,7 @@
 // Durable configuration: an Engine opened on a store finds its events, subscriptions and
 // expiry timers again after a restart; a store that cannot be trusted is refused with a clear
 // error and left untouched; a write the store refuses changes nothing.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -155,7 +156,7 @@ TEST_P(store_test, a_restart_finds_events_subscriptions_and_timers_again) {
   // Routes work after a restart: the restored subscription dispatches.
   std::vector<std::string> delivered;
   const ScopedConnection sink = engine->connect_sink(
-      "SMN", callback_sink([&](const Notification& n) { delivered.push_back(n.event_name); }));
+      "SMN", callback_sink([&](const Notification& n) { delivered.emplace_back(n.event_name); }));
   const auto report =
       engine->trigger(k_project, {"db.password", EventType::secret_version_created});
   EXPECT_EQ(report->notifications.size(), 1U);
@@ -257,7 +258,7 @@ TEST_P(store_test, records_survive_a_restart_with_their_status_and_message) {
     for (auto secret : {"good", "bad"}) {
       ASSERT_TRUE(engine->set_subscriptions(k_project, secret, names{"e"}).ok());
       clock_->advance(1s);
-      ids.push_back(
+      ids.emplace_back(
           engine->trigger(k_project, {secret, EventType::secret_rotated, SecretType::common, "v7"})
               ->notifications.at(0)
               .notification_id);
@@ -276,23 +277,23 @@ TEST_P(store_test, records_survive_a_restart_with_their_status_and_message) {
 }
 
 TEST_P(store_test, a_delivery_a_crash_left_in_the_outbox_goes_out_after_the_restart) {
-  Notification left;
+  std::shared_ptr<const Notification> left;
   {
     auto engine = open_engine();
     ASSERT_TRUE(engine->create_event(k_project, event_spec("e")).ok());
     ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
     // What trigger writes before calling any sink, as a process killed right after would leave it.
-    left = Notification{
-        .notification_id = "bb6a3d22-dc93-47ac-b5bd-88df7ad35f1e",
-        .project_id = std::string(k_project),
-        .event_name = "e",
-        .event_id = engine->show_event(k_project, "e")->event_id,
-        .trigger_event_type = EventType::secret_rotated,
-        .secret_name = "db",
-        .trigger_time = clock_->now(),
-        .target = event_spec("e").notification,
-        .payload = std::make_shared<const std::string>("{\"notification_id\":\"bb6a3d22\"}")};
-    const Notification* written[] = {&left};
+    const auto target = event_spec("e").notification;
+    left = make_notification({.notification_id = "bb6a3d22-dc93-47ac-b5bd-88df7ad35f1e",
+                              .project_id = k_project,
+                              .event_name = "e",
+                              .event_id = engine->show_event(k_project, "e")->event_id,
+                              .trigger_event_type = EventType::secret_rotated,
+                              .secret_name = "db",
+                              .trigger_time = clock_->now(),
+                              .target = {target.target_type, target.target_id, target.target_name},
+                              .message = "{\"notification_id\":\"bb6a3d22\"}"});
+    const Notification* written[] = {left.get()};
     ASSERT_TRUE(store()->begin_deliveries(written, clock_->now() - std::chrono::days(90)).ok());
   }
   {
@@ -302,10 +303,11 @@ TEST_P(store_test, a_delivery_a_crash_left_in_the_outbox_goes_out_after_the_rest
     std::vector<std::string> delivered;
     const ScopedConnection sink =
         engine->connect_sink("SMN", callback_sink([&](const Notification& n) {
-                               delivered.push_back(n.notification_id + " " + *n.payload);
+                               delivered.push_back(
+                                   fmt::format("{} {}", n.notification_id, n.message()));
                              }));
     EXPECT_EQ(engine->deliver_pending(), 1U);
-    EXPECT_EQ(delivered, names{left.notification_id + " " + *left.payload})
+    EXPECT_EQ(delivered, names{fmt::format("{} {}", left->notification_id, left->message())})
         << "the same id and message";
     EXPECT_EQ(engine->list_records(k_project, {})->items.at(0).notification_status,
               NotificationStatus::success);
@@ -332,7 +334,7 @@ TEST_P(store_test, records_are_listed_from_the_store_newest_first_with_filters_a
     ASSERT_TRUE(engine->set_subscriptions(k_project, "bad", names{"a"}).ok());
     for (const char* secret : {"s1", "s2", "bad", "s1", "s2"}) {
       const auto report = engine->trigger(k_project, {secret, EventType::secret_rotated});
-      sent.push_back(report->notifications.at(0).notification_id);
+      sent.emplace_back(report->notifications.at(0).notification_id);
       clock_->advance(std::chrono::minutes(1));
     }
     // Another project's records never show.
@@ -344,7 +346,7 @@ TEST_P(store_test, records_are_listed_from_the_store_newest_first_with_filters_a
   const auto ids = [&](const RecordQuery& query) {
     std::vector<std::string> out;
     const auto page = engine->list_records(k_project, query).value();
-    for (const auto& r : page.items) out.push_back(r.notification_id);
+    for (const auto& r : page.items) out.emplace_back(r.notification_id);
     return out;
   };
   EXPECT_EQ(ids({}), (names{sent[4], sent[3], sent[2], sent[1], sent[0]})) << "newest first";
@@ -358,7 +360,7 @@ TEST_P(store_test, records_are_listed_from_the_store_newest_first_with_filters_a
   RecordQuery query{.limit = 2};
   for (int pages = 0; pages < 5; ++pages) {
     const auto page = engine->list_records(k_project, query).value();
-    for (const auto& r : page.items) paged.push_back(r.notification_id);
+    for (const auto& r : page.items) paged.emplace_back(r.notification_id);
     EXPECT_EQ(page.page_info.current_count, page.items.size());
     if (!page.page_info.next_marker) break;
     query.marker = *page.page_info.next_marker;
@@ -548,7 +550,7 @@ TEST(store_failure_test, a_final_status_the_store_refuses_is_counted_logged_and_
   auto restarted = Engine::open(flaky, options, clock).value();
   std::vector<std::string> again;
   const ScopedConnection sink = restarted->connect_sink(
-      "SMN", callback_sink([&](const Notification& n) { again.push_back(n.notification_id); }));
+      "SMN", callback_sink([&](const Notification& n) { again.emplace_back(n.notification_id); }));
   EXPECT_EQ(restarted->deliver_pending(), 1U);
   EXPECT_EQ(again, names{id}) << "made again, with the same id: at least once";
   EXPECT_EQ(restarted->store_write_failures(), 0U);
@@ -793,7 +795,7 @@ TEST(sqlite_store_test, concurrent_triggers_share_commits_and_lose_nothing) {
         const auto report = engine->trigger(k_project, {secret, EventType::secret_rotated});
         ASSERT_TRUE(report.ok()) << report.error().message();
         std::lock_guard lock(mutex);
-        reported.insert(report->notifications.at(0).notification_id);
+        reported.emplace(report->notifications.at(0).notification_id);
       }
     };
     std::thread first(fire, "a"), second(fire, "b");
@@ -806,7 +808,7 @@ TEST(sqlite_store_test, concurrent_triggers_share_commits_and_lose_nothing) {
   const auto page = reopened->list_records(k_project, {.limit = 1000}, TimePoint{}).value();
   for (const auto& record : page.items) {
     EXPECT_EQ(record.notification_status, NotificationStatus::success);
-    stored.insert(record.notification_id);
+    stored.emplace(record.notification_id);
   }
   EXPECT_EQ(reported.size(), 400U);
   EXPECT_EQ(stored, reported);

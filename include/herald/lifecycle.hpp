@@ -4,11 +4,13 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "herald/event.hpp"
+#include "herald/notification.hpp"
 #include "herald/record.hpp"
 #include "herald/secret.hpp"
 
@@ -23,12 +25,14 @@ struct LifecycleEvent {
   std::string_view version_id;  ///< empty when no version is concerned
 };
 
-/// What became of one matched event.
+/// What became of one matched event. `event_name` and `notification_id` are views into
+/// `notification`, which the report keeps: they are valid as long as a copy of the report is.
 struct DeliveryReport {
-  std::string event_name;
-  std::string notification_id;
+  std::string_view event_name;
+  std::string_view notification_id;
   NotificationStatus notification_status = NotificationStatus::success;
   std::string failure_reason;  ///< why FAIL or INVALID; empty on SUCCESS
+  std::shared_ptr<const Notification> notification;  ///< what was sent (or queued)
 };
 
 /// One entry per enabled event that matched, in the order the secret subscribes to them. Empty

@@ -1,17 +1,25 @@
 // herald::Notification: the immutable message one matched event sends to its target.
 //
-// The payload is rendered once per matched event, and the same string is handed to every sink
-// and kept as the record's notification_content. It never contains a secret value or a token:
-// herald never receives either.
+// One notification is one allocation: its ids, names and target are copied into the block that
+// holds it, and its fields are views into that block. It is always reached through a
+// `std::shared_ptr<const Notification>` (made by make_notification(), or by the engine), so the
+// views live as long as the notification does.
 //
-// Thread-safety: immutable once made; sinks receive it by const reference and may read it from
-// any thread, but must copy what they keep after the call returns (or keep `payload`, a shared,
-// immutable string).
+// The message is rendered on the first call of message() (a sink that never reads it costs no
+// rendering), once: every sink, every retry and the record's notification_content see the same
+// string. It never contains a secret value or a token: herald never receives either.
+//
+// Thread-safety: immutable once made (message() renders at most once, also when called from
+// several threads at once). Sinks receive it by const reference and must copy what they keep
+// after the call returns: the views are valid while the notification lives, which the caller
+// guarantees for the call only.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "herald/clock.hpp"
 #include "herald/event.hpp"
@@ -29,18 +37,72 @@ enum class MessageFormat {
   cloudevents,
 };
 
-struct Notification {
-  std::string notification_id;  ///< lower-case UUID v4: the idempotency key, stable across retries
-  std::string project_id;
-  std::string event_name;
-  std::string event_id;
-  EventType trigger_event_type = EventType::secret_version_created;
-  std::string secret_name;
-  SecretType secret_type = SecretType::common;
-  std::optional<std::string> version_id;  ///< when a version is concerned
-  TimePoint trigger_time;
-  NotificationTarget target;                   ///< the event's target at the time it fired
-  std::shared_ptr<const std::string> payload;  ///< the rendered message (see MessageFormat)
+/// The event's target at the time it fired, as views into the notification.
+struct NotificationTargetView {
+  std::string_view target_type;
+  std::string_view target_id;
+  std::string_view target_name;
 };
+
+/// What a notification is made of (views, copied by make_notification()).
+struct NotificationFields {
+  std::string_view notification_id;
+  std::string_view project_id;
+  std::string_view event_name;
+  std::string_view event_id;
+  EventType trigger_event_type = EventType::secret_version_created;
+  std::string_view secret_name;
+  SecretType secret_type = SecretType::common;
+  std::optional<std::string_view> version_id;
+  TimePoint trigger_time;
+  NotificationTargetView target;
+  MessageFormat format = MessageFormat::herald_json;
+  /// The message, when it was rendered before (a store's outbox); empty: rendered from the fields
+  /// in `format` when first read.
+  std::string_view message;
+};
+
+class Notification {
+ public:
+  std::string_view notification_id;  ///< lower-case UUID v4: the idempotency key, stable across retries
+  std::string_view project_id;
+  std::string_view event_name;
+  std::string_view event_id;
+  EventType trigger_event_type = EventType::secret_version_created;
+  std::string_view secret_name;
+  SecretType secret_type = SecretType::common;
+  std::optional<std::string_view> version_id;  ///< when a version is concerned
+  TimePoint trigger_time;
+  NotificationTargetView target;  ///< the event's target at the time it fired
+  MessageFormat format = MessageFormat::herald_json;
+
+  /// The rendered message (see MessageFormat), valid while the notification lives.
+  [[nodiscard]] std::string_view message() const;
+  /// The same string, sharing the notification's ownership (a record's notification_content).
+  [[nodiscard]] static std::shared_ptr<const std::string> shared_message(
+      const std::shared_ptr<const Notification>& notification);
+
+  ~Notification();
+  Notification(const Notification&) = delete;
+  Notification& operator=(const Notification&) = delete;
+
+ private:
+  struct Made {};  // only make_notification() makes one
+  friend std::shared_ptr<const Notification> make_notification(const NotificationFields& fields);
+
+ public:
+  // Used by make_notification(): `text` is the block's room for the copied fields.
+  Notification(Made, const NotificationFields& fields, char* text);
+
+ private:
+  const std::string& rendered() const;
+  mutable std::atomic<const std::string*> message_{nullptr};
+};
+
+/// A notification holding copies of `fields`, in one allocation.
+[[nodiscard]] std::shared_ptr<const Notification> make_notification(const NotificationFields& fields);
+
+/// The fields of `notification` (views into it), e.g. to make a changed copy.
+[[nodiscard]] NotificationFields fields_of(const Notification& notification);
 
 }  // namespace herald

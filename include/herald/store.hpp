@@ -65,7 +65,7 @@ struct StoreSnapshot {
   std::vector<StoredTopic> topics;
   /// The deliveries still in the outbox (pending), oldest first. Final records are not loaded:
   /// list_records reads them from the store.
-  std::vector<Notification> pending;
+  std::vector<std::shared_ptr<const Notification>> pending;
 };
 
 class Store {

@@ -13,7 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "delivery/async_delivery.hpp"
+#include "dispatch/async_delivery.hpp"
+#include "dispatch/dispatcher.hpp"
+#include "dispatch/failure_log.hpp"
+#include "dispatch/finisher.hpp"
+#include "dispatch/sync_delivery.hpp"
 #include "engine/striped_shared_mutex.hpp"
 #include "herald/engine.hpp"
 #include "herald/store.hpp"
@@ -26,7 +30,26 @@ namespace herald {
 
 struct Engine::Impl {
   Impl(Options opts, std::shared_ptr<Clock> clk)
-      : options(opts), clock(std::move(clk)), records(options.max_records_in_memory) {}
+      : options(opts),
+        clock(std::move(clk)),
+        records(options.max_records_in_memory),
+        failures(options.log),
+        finisher(options, *clock, records, failures,
+                 [this](std::string_view project) -> std::optional<std::uint64_t> {
+                   std::shared_lock lock(mutex);
+                   if (const auto* registry = find_project(project)) {
+                     return registry->take_record_sequences(1);
+                   }
+                   return std::nullopt;
+                 }),
+        dispatcher(options, sinks, finisher, make_delivery()) {}
+
+  std::unique_ptr<detail::DeliveryPath> make_delivery() {
+    if (options.delivery == DeliveryMode::asynchronous) {
+      return std::make_unique<detail::AsyncDelivery>(options, clock, sinks, finisher);
+    }
+    return std::make_unique<detail::SyncDelivery>(sinks, finisher);
+  }
 
   // The project's registry, or null when nothing was ever stored in it (reads see it empty).
   const registry::ProjectRegistry* find_project(std::string_view project_id) const {
@@ -44,6 +67,29 @@ struct Engine::Impl {
     return it->second;
   }
 
+  // Where changes are written through, when the engine was opened on a store.
+  [[nodiscard]] Store* store() const noexcept { return finisher.store(); }
+
+  // Every change of configuration takes this one path: `change` is made in memory (under the
+  // exclusive lock), then `write` stores it; a write the store refuses runs `undo` and answers
+  // the store's error, so memory and store never disagree. A change that failed in memory is
+  // answered as it is, and nothing is written.
+  template <typename Change, typename Write, typename Undo>
+  auto write_through(Change&& change, Write&& write, Undo&& undo)
+      -> std::remove_cvref_t<decltype(change())> {
+    auto changed = change();
+    if (!changed || store() == nullptr) return changed;
+    if (Result<void> written = write(); !written) {
+      undo();
+      return written.error();
+    }
+    return changed;
+  }
+
+  StoredTimer stored(const detail::ExpiryTimer& t) const {
+    return StoredTimer{t.project_id, t.secret_name, t.version_id, t.expire_time, t.secret_type};
+  }
+
   const Options options;
   const std::shared_ptr<Clock> clock;
   // Guards projects and timers; never held while a sink runs. Striped: triggers on several
@@ -53,54 +99,12 @@ struct Engine::Impl {
   detail::ExpiryTimers timers;
   detail::SinkSet sinks;
   mutable detail::RecordLog records;
-  // Where changes are written through, when the engine was opened on a store. Called under the
-  // exclusive lock, after the change in memory succeeded; a refused write undoes that change.
-  std::shared_ptr<Store> store;
+  detail::FailureLog failures;
+  detail::Finisher finisher;
   // Deliveries a crash left in the store's outbox, for deliver_pending().
-  std::vector<std::shared_ptr<Notification>> pending;
-  std::atomic<std::uint64_t> store_failures{0};
-  // Asynchronous delivery (Options::delivery); declared last so that it stops first.
-  std::unique_ptr<detail::AsyncDelivery> async;
-
-  // A store write that failed where no caller can be told: counted and reported.
-  void store_failed(std::string_view what, const Error& error) {
-    store_failures.fetch_add(1, std::memory_order_relaxed);
-    if (options.log) options.log(LogLevel::error, fmt::format("{}: {}", what, error.message()));
-  }
-
-  // Where a delivery is finalised, whichever delivery made it (synchronous, asynchronous
-  // workers, deliver_pending): its final status is stamped in the store (where its record
-  // lives), or, without a store, its record kept in memory under the project's next record
-  // number (`sequence` when the caller took it already).
-  void finish(std::shared_ptr<Notification> notification, detail::SinkVerdict verdict,
-              std::optional<std::uint64_t> sequence = std::nullopt) {
-    if (store) {
-      if (auto r =
-              store->finish_delivery(notification->notification_id, verdict.status, verdict.reason);
-          !r) {
-        // It stays in the outbox and is made again after a restart: at least once.
-        store_failed(fmt::format("the final status of notification {} was not stored (it is "
-                                 "delivered again after a restart)",
-                                 notification->notification_id),
-                     r.error());
-      }
-    } else if (options.keep_records) {
-      const std::string project = notification->project_id;
-      if (!sequence) {
-        std::shared_lock lock(mutex);
-        if (const auto* registry = find_project(project)) {
-          sequence = registry->take_record_sequences(1);
-        }
-      }
-      detail::Delivery one[] = {
-          {std::move(notification), verdict.status, std::move(verdict.reason)}};
-      records.append(project, one, clock->now() - options.record_retention, sequence);
-    }
-  }
-
-  StoredTimer stored(const detail::ExpiryTimer& t) const {
-    return StoredTimer{t.project_id, t.secret_name, t.version_id, t.expire_time, t.secret_type};
-  }
+  std::vector<std::shared_ptr<const Notification>> pending;
+  // The dispatch layer, with its delivery workers; declared last so that it stops first.
+  detail::Dispatcher dispatcher;
 };
 
 }  // namespace herald

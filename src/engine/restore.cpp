@@ -57,10 +57,8 @@ Result<std::unique_ptr<Engine>> Engine::open(std::shared_ptr<Store> store, Optio
   }
   // Final records stay in the store (list_records reads them there); what is still in the
   // outbox waits for deliver_pending(), once the host has connected its sinks.
-  for (auto& notification : snapshot.pending) {
-    impl.pending.push_back(std::make_shared<Notification>(std::move(notification)));
-  }
-  impl.store = std::move(store);
+  impl.pending = std::move(snapshot.pending);
+  impl.finisher.use_store(std::move(store));
   return engine;
 }
 

@@ -2,44 +2,74 @@
 
 #include <array>
 #include <cstdint>
-#include <random>
+#include <openssl/rand.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <cstring>
+#include <stdexcept>
 
 namespace herald::detail {
 namespace {
 
-std::mt19937_64 seeded_generator() {
-  std::random_device device;
-  std::array<std::uint32_t, 8> seed{};
-  for (auto& word : seed) word = device();
-  std::seed_seq sequence(seed.begin(), seed.end());
-  return std::mt19937_64(sequence);
-}
+// Random bytes from OpenSSL's CSPRNG, drawn 4 KiB at a time per thread: one RAND_bytes call
+// serves 256 UUIDs, so that an id costs neither a system call nor a heavy generator each time.
+// A fork makes every buffer stale (the child would repeat the parent's ids): the fork count
+// is compared on each draw.
+std::atomic<std::uint64_t> g_forks{0};
+const bool g_fork_handler = [] {
+  ::pthread_atfork(nullptr, nullptr, [] { g_forks.fetch_add(1, std::memory_order_relaxed); });
+  return true;
+}();
 
-}  // namespace
+struct RandomBuffer {
+  std::array<std::uint8_t, 4096> bytes{};
+  std::size_t used = sizeof(bytes);
+  std::uint64_t forks = 0;
 
-Uuid new_uuid_v4_bytes() {
-  thread_local std::mt19937_64 generator = seeded_generator();
-  Uuid uuid;
-  const std::uint64_t high = generator();
-  const std::uint64_t low = generator();
-  for (int i = 0; i < 8; ++i) {
-    uuid.bytes[i] = static_cast<std::uint8_t>(high >> (56 - 8 * i));
-    uuid.bytes[8 + i] = static_cast<std::uint8_t>(low >> (56 - 8 * i));
+  const std::uint8_t* take16() {
+    const auto forks_now = g_forks.load(std::memory_order_relaxed);
+    if (used + 16 > bytes.size() || forks != forks_now) {
+      if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+        // OpenSSL could not seed its generator: no id is better than a guessable one.
+        throw std::runtime_error("herald: the random generator (OpenSSL RAND_bytes) failed");
+      }
+      used = 0;
+      forks = forks_now;
+    }
+    const std::uint8_t* out = bytes.data() + used;
+    used += 16;
+    return out;
   }
+};
+
+Uuid random_uuid() {
+  (void)g_fork_handler;
+  thread_local RandomBuffer buffer;
+  Uuid uuid;
+  std::memcpy(uuid.bytes.data(), buffer.take16(), 16);
   uuid.bytes[6] = static_cast<std::uint8_t>((uuid.bytes[6] & 0x0f) | 0x40);  // version 4
   uuid.bytes[8] = static_cast<std::uint8_t>((uuid.bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
   return uuid;
 }
 
-std::string to_string(const Uuid& uuid) {
+}  // namespace
+
+Uuid new_uuid_v4_bytes() { return random_uuid(); }
+
+void write_uuid(const Uuid& uuid, char* out) noexcept {
   constexpr std::string_view k_hex = "0123456789abcdef";
-  std::string text(36, '-');
   std::size_t at = 0;
   for (std::size_t i = 0; i < uuid.bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) ++at;  // the dash already there
-    text[at++] = k_hex[uuid.bytes[i] >> 4];
-    text[at++] = k_hex[uuid.bytes[i] & 0x0f];
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[at++] = '-';
+    out[at++] = k_hex[uuid.bytes[i] >> 4];
+    out[at++] = k_hex[uuid.bytes[i] & 0x0f];
   }
+}
+
+std::string to_string(const Uuid& uuid) {
+  std::string text(k_uuid_text_size, '-');
+  write_uuid(uuid, text.data());
   return text;
 }
 

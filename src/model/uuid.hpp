@@ -15,8 +15,15 @@ struct Uuid {
   friend bool operator==(const Uuid&, const Uuid&) = default;
 };
 
-/// A new random UUID v4. Safe for concurrent use (a generator per thread).
+/// The length of a UUID's text, 8-4-4-4-12.
+inline constexpr std::size_t k_uuid_text_size = 36;
+
+/// A new random UUID v4, from OpenSSL's CSPRNG (buffered per thread). Safe for concurrent use.
+/// Throws std::runtime_error when the generator cannot be seeded.
 [[nodiscard]] Uuid new_uuid_v4_bytes();
+
+/// Writes the lower-case 8-4-4-4-12 text of `uuid` to out[0..36).
+void write_uuid(const Uuid& uuid, char* out) noexcept;
 
 /// The UUID spelled `text` in the 8-4-4-4-12 form (either case), or nullopt.
 [[nodiscard]] std::optional<Uuid> parse_uuid(std::string_view text) noexcept;
@@ -24,8 +31,7 @@ struct Uuid {
 /// Lower-case 8-4-4-4-12 text of `uuid`.
 [[nodiscard]] std::string to_string(const Uuid& uuid);
 
-/// A new random UUID v4. Safe for concurrent use: each thread draws from its own generator,
-/// seeded from std::random_device.
+/// A new random UUID v4, as text.
 [[nodiscard]] std::string new_uuid_v4();
 
 /// Whether `text` is a lower-case UUID in the 8-4-4-4-12 form.

@@ -20,18 +20,20 @@ std::size_t RecordLog::my_shard() {
   return shard;
 }
 
-NotificationRecord record_of(const Notification& n, NotificationStatus status, std::string reason) {
-  return NotificationRecord{.event_name = n.event_name,
+NotificationRecord record_of(const std::shared_ptr<const Notification>& notification,
+                             NotificationStatus status, std::string reason) {
+  const Notification& n = *notification;
+  return NotificationRecord{.event_name = std::string(n.event_name),
                             .trigger_event_type = n.trigger_event_type,
                             .create_time = n.trigger_time,
-                            .secret_name = n.secret_name,
+                            .secret_name = std::string(n.secret_name),
                             .secret_type = n.secret_type,
-                            .notification_target_name = n.target.target_name,
-                            .notification_target_id = n.target.target_id,
-                            .notification_content = n.payload,
+                            .notification_target_name = std::string(n.target.target_name),
+                            .notification_target_id = std::string(n.target.target_id),
+                            .notification_content = Notification::shared_message(notification),
                             .notification_status = status,
-                            .notification_id = n.notification_id,
-                            .notification_target_type = n.target.target_type,
+                            .notification_id = std::string(n.notification_id),
+                            .notification_target_type = std::string(n.target.target_type),
                             .failure_reason = std::move(reason)};
 }
 
@@ -173,7 +175,7 @@ Result<Page<NotificationRecord>> RecordLog::list(std::string_view project_id,
   page.items.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     const Delivery& d = taken[i].delivery;
-    page.items.push_back(record_of(*d.notification, d.status, d.reason));
+    page.items.push_back(record_of(d.notification, d.status, d.reason));
   }
   if (taken.size() > query.limit) {
     page.page_info.next_marker = std::to_string(taken[query.limit - 1].sequence);

@@ -46,7 +46,7 @@ struct Delivery {
 };
 
 /// The record of a delivery of `notification` that ended with `status` (and `reason`).
-[[nodiscard]] NotificationRecord record_of(const Notification& notification,
+[[nodiscard]] NotificationRecord record_of(const std::shared_ptr<const Notification>& notification,
                                            NotificationStatus status, std::string reason);
 
 class RecordLog {

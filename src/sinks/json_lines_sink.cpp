@@ -29,7 +29,7 @@ Result<SinkFunction> json_lines_file_sink(const std::filesystem::path& path) {
   }
   auto open = std::make_shared<OpenFile>(file);
   return SinkFunction([open, name = path.string()](const Notification& notification) {
-    const std::string& line = *notification.payload;
+    const std::string_view line = notification.message();
     std::lock_guard lock(open->mutex);
     const bool written = std::fwrite(line.data(), 1, line.size(), open->file) == line.size() &&
                          std::fputc('\n', open->file) != EOF && std::fflush(open->file) == 0;

@@ -14,39 +14,7 @@
 namespace herald {
 namespace {
 
-constexpr std::size_t k_max_topic_name = 255;
-constexpr std::size_t k_max_display_name = 192;
-
-bool is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-// SMN topic names: 1–255 letters, digits, `-`, `_`, starting with a letter or digit.
-bool valid_topic_name(std::string_view name) {
-  return !name.empty() && name.size() <= k_max_topic_name && is_alnum(name.front()) &&
-         std::ranges::all_of(name, [](char c) { return is_alnum(c) || c == '-' || c == '_'; });
-}
-
-struct ParsedUrn {
-  std::string_view region, project_id, topic;
-};
-
-// `urn:smn:{region}:{project_id}:{topic}`, every part non-empty, the topic a valid name.
-std::optional<ParsedUrn> parse_urn(std::string_view urn) {
-  constexpr std::string_view k_prefix = "urn:smn:";
-  if (!urn.starts_with(k_prefix)) return std::nullopt;
-  urn.remove_prefix(k_prefix.size());
-  std::array<std::string_view, 3> parts;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const auto colon = i + 1 < parts.size() ? urn.find(':') : std::string_view::npos;
-    if (i + 1 < parts.size() && colon == std::string_view::npos) return std::nullopt;
-    parts[i] = urn.substr(0, colon);
-    if (parts[i].empty()) return std::nullopt;
-    urn = colon == std::string_view::npos ? std::string_view{} : urn.substr(colon + 1);
-  }
-  if (!valid_topic_name(parts[2])) return std::nullopt;
-  return ParsedUrn{parts[0], parts[1], parts[2]};
-}
+using validate::parse_smn_urn;
 
 struct TopicState {
   SmnTopic topic;
@@ -66,7 +34,7 @@ struct SmnTopics::Impl {
 
   // The topic `urn` names in `project_id`, or null. Requires: mutex held.
   TopicState* find(std::string_view project_id, std::string_view urn) {
-    const auto parsed = parse_urn(urn);
+    const auto parsed = parse_smn_urn(urn);
     if (!parsed || parsed->region != region || parsed->project_id != project_id) return nullptr;
     const auto project = projects.find(project_id);
     if (project == projects.end()) return nullptr;
@@ -94,7 +62,7 @@ Result<std::shared_ptr<SmnTopics>> SmnTopics::open(std::string region, std::shar
   // The quota is not applied to what was stored: a lowered quota must not lose topics.
   auto topics = std::make_shared<SmnTopics>(std::move(region), options);
   for (const auto& stored : snapshot->topics) {
-    if (!valid_topic_name(stored.name) || !validate::project_id(stored.project_id)) {
+    if (!validate::is_topic_name(stored.name) || !validate::project_id(stored.project_id)) {
       return Error{ErrorCode::unavailable, fmt::format("store: topic {} of project {} is not valid",
                                                        stored.name, stored.project_id)};
     }
@@ -112,17 +80,8 @@ const std::string& SmnTopics::region() const noexcept { return impl_->region; }
 Result<SmnTopicCreated> SmnTopics::create_topic(std::string_view project_id, std::string_view name,
                                                 std::string_view display_name) {
   if (auto r = validate::project_id(project_id); !r) return r.error();
-  if (!valid_topic_name(name)) {
-    return Error{
-        ErrorCode::invalid_argument,
-        "name: must be 1-255 letters, digits, '-' or '_', starting with a letter or digit"};
-  }
-  if (display_name.size() > k_max_display_name || std::ranges::any_of(display_name, [](char c) {
-        return static_cast<unsigned char>(c) < 0x20;
-      })) {
-    return Error{ErrorCode::invalid_argument,
-                 "display_name: must be at most 192 bytes without control characters"};
-  }
+  if (auto r = validate::topic_name(name); !r) return r.error();
+  if (auto r = validate::topic_display_name(display_name); !r) return r.error();
   std::unique_lock lock(impl_->mutex);
   auto& topics = impl_->projects[std::string(project_id)];
   if (const auto it = topics.find(name); it != topics.end()) {
@@ -176,10 +135,10 @@ Result<void> SmnTopics::delete_topic(std::string_view project_id, std::string_vi
   std::unique_lock lock(impl_->mutex);
   if (impl_->find(project_id, topic_urn) == nullptr) return topic_not_found(topic_urn);
   if (impl_->store) {
-    if (auto r = impl_->store->delete_topic(project_id, parse_urn(topic_urn)->topic); !r) return r;
+    if (auto r = impl_->store->delete_topic(project_id, parse_smn_urn(topic_urn)->topic); !r) return r;
   }
   auto& topics = impl_->projects.find(project_id)->second;
-  topics.erase(topics.find(parse_urn(topic_urn)->topic));
+  topics.erase(topics.find(parse_smn_urn(topic_urn)->topic));
   return {};
 }
 
@@ -203,8 +162,8 @@ Result<void> SmnTopics::subscribe(std::string_view project_id, std::string_view 
 }
 
 SinkOutcome SmnTopics::publish(const Notification& notification) {
-  const std::string& urn = notification.target.target_id;
-  const auto parsed = parse_urn(urn);
+  const std::string_view urn = notification.target.target_id;
+  const auto parsed = parse_smn_urn(urn);
   if (!parsed) {
     return SinkOutcome::invalid_target(
         fmt::format("target_id {} is not urn:smn:{{region}}:{{project_id}}:{{topic}}", urn));
@@ -225,11 +184,14 @@ SinkOutcome SmnTopics::publish(const Notification& notification) {
       if (state->messages.size() == impl_->options.kept_messages_per_topic) {
         state->messages.pop_front();
       }
-      state->messages.push_back(*notification.payload);
+      state->messages.emplace_back(notification.message());
     }
     subscribers = state->subscribers;
   }
-  for (const auto& subscriber : subscribers) subscriber(*notification.payload);
+  if (!subscribers.empty()) {
+    const std::string message(notification.message());
+    for (const auto& subscriber : subscribers) subscriber(message);
+  }
   return SinkOutcome::delivered();
 }
 

@@ -25,7 +25,7 @@ class MemoryStore final : public Store {
       snapshot.secrets.push_back({key.first, key.second, names});
     for (const auto& [key, timer] : timers_) snapshot.timers.push_back(timer);
     for (const auto& [sequence, notification] : pending_) {
-      snapshot.pending.push_back(*notification);
+      snapshot.pending.push_back(notification);
     }
     for (const auto& [key, topic] : topics_) snapshot.topics.push_back(topic);
     return snapshot;
@@ -46,8 +46,8 @@ class MemoryStore final : public Store {
     prune_before_ = std::max(prune_before_, prune_before);
     for (const Notification* n : notifications) {
       const auto sequence = next_sequence_++;
-      pending_.emplace(sequence, std::make_shared<const Notification>(*n));
-      pending_by_id_.emplace(n->notification_id, sequence);
+      pending_.emplace(sequence, make_notification(fields_of(*n)));
+      pending_by_id_.emplace(std::string(n->notification_id), sequence);
     }
     return {};
   }

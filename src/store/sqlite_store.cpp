@@ -121,6 +121,14 @@ class Statement {
     sqlite3_reset(statement_);
     sqlite3_clear_bindings(statement_);
   }
+  /// The column's text, valid until the next step or reset.
+  [[nodiscard]] std::string_view view(int column) const {
+    const auto* data = sqlite3_column_text(statement_, column);
+    return data == nullptr
+               ? std::string_view()
+               : std::string_view(reinterpret_cast<const char*>(data),
+                                  static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)));
+  }
   [[nodiscard]] std::string text(int column) const {
     const auto* data = sqlite3_column_text(statement_, column);
     return data == nullptr
@@ -592,7 +600,7 @@ class SqliteStore final : public Store {
             .bind(10, n->target.target_type)
             .bind(11, n->target.target_id)
             .bind(12, n->target.target_name)
-            .bind(13, *n->payload);
+            .bind(13, n->message());
         if (auto r = run(put_record_); !r) return r;
       }
     }
@@ -653,25 +661,26 @@ class SqliteStore final : public Store {
   }
 
   // The notification of a row selected with k_record_columns.
-  Result<Notification> notification_of(Statement& row) const {
-    Notification n;
-    n.notification_id = row.text(0);
-    n.project_id = row.text(1);
-    n.event_name = row.text(2);
-    n.event_id = row.text(3);
-    const auto type = parse_event_type(row.text(4));
-    n.secret_name = row.text(5);
-    const auto secret_type = parse_secret_type(row.text(6));
+  Result<std::shared_ptr<const Notification>> notification_of(Statement& row) const {
+    const auto type = parse_event_type(row.view(4));
+    const auto secret_type = parse_secret_type(row.view(6));
     if (!type || !secret_type) {
-      return damaged(fmt::format("record {} has an unknown type", n.notification_id));
+      return damaged(fmt::format("record {} has an unknown type", row.view(0)));
     }
-    n.trigger_event_type = *type;
-    n.secret_type = *secret_type;
-    if (sqlite3_column_type(row.raw(), 7) != SQLITE_NULL) n.version_id = row.text(7);
-    n.trigger_time = from_epoch_ms(row.integer(8));
-    n.target = {row.text(9), row.text(10), row.text(11)};
-    n.payload = std::make_shared<const std::string>(row.text(12));
-    return n;
+    return make_notification(NotificationFields{
+        .notification_id = row.view(0),
+        .project_id = row.view(1),
+        .event_name = row.view(2),
+        .event_id = row.view(3),
+        .trigger_event_type = *type,
+        .secret_name = row.view(5),
+        .secret_type = *secret_type,
+        .version_id = sqlite3_column_type(row.raw(), 7) == SQLITE_NULL
+                          ? std::nullopt
+                          : std::optional<std::string_view>(row.view(7)),
+        .trigger_time = from_epoch_ms(row.integer(8)),
+        .target = {row.view(9), row.view(10), row.view(11)},
+        .message = row.view(12)});
   }
 
   // Declared first: released last, once the database is closed.

@@ -165,4 +165,76 @@ Result<void> subscriptions(std::span<const std::string> event_names, std::string
   return {};
 }
 
+Result<void> secret_type(SecretType type) {
+  if (to_string(type).empty()) {
+    return Error{ErrorCode::invalid_argument, "secret_type: is not a known secret type"};
+  }
+  return {};
+}
+
+Result<void> lifecycle_event(std::string_view project, const LifecycleEvent& event) {
+  if (auto r = project_id(project); !r) return r;
+  if (auto r = secret_name(event.secret_name); !r) return r;
+  if (!event.version_id.empty()) {
+    if (auto r = version_id(event.version_id); !r) return r;
+  }
+  if (static_cast<std::size_t>(event.type) >= k_event_type_count) {
+    return Error{ErrorCode::invalid_argument, "event_type: is not a known event type"};
+  }
+  return secret_type(event.secret_type);
+}
+
+Result<void> record_query(const RecordQuery& query) {
+  if (query.limit < 1 || query.limit > k_max_page_limit) {
+    return Error{ErrorCode::invalid_argument, "limit: must be a whole number from 1 to 1000"};
+  }
+  if (!query.event_name.empty()) {
+    if (auto r = event_name(query.event_name, "event_name"); !r) return r;
+  }
+  if (!query.secret_name.empty()) {
+    if (auto r = secret_name(query.secret_name); !r) return r;
+  }
+  if (query.status && to_string(*query.status).empty()) {
+    return Error{ErrorCode::invalid_argument, "notification_status: is not a known status"};
+  }
+  return {};
+}
+
+bool is_topic_name(std::string_view name) noexcept {
+  return !name.empty() && name.size() <= k_max_topic_name_length && is_alnum(name.front()) &&
+         std::ranges::all_of(name, [](char c) { return is_alnum(c) || c == '-' || c == '_'; });
+}
+
+Result<void> topic_name(std::string_view name) {
+  if (is_topic_name(name)) return {};
+  return Error{ErrorCode::invalid_argument,
+               "name: must be 1-255 letters, digits, '-' or '_', starting with a letter or digit"};
+}
+
+Result<void> topic_display_name(std::string_view display_name) {
+  if (display_name.size() > k_max_topic_display_name_length ||
+      std::ranges::any_of(display_name,
+                          [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+    return Error{ErrorCode::invalid_argument,
+                 "display_name: must be at most 192 bytes without control characters"};
+  }
+  return {};
+}
+
+std::optional<SmnUrn> parse_smn_urn(std::string_view urn) noexcept {
+  constexpr std::string_view k_prefix = "urn:smn:";
+  if (!urn.starts_with(k_prefix)) return std::nullopt;
+  urn.remove_prefix(k_prefix.size());
+  std::array<std::string_view, 3> parts;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto colon = i + 1 < parts.size() ? urn.find(':') : std::string_view::npos;
+    if (i + 1 < parts.size() && colon == std::string_view::npos) return std::nullopt;
+    parts[i] = urn.substr(0, colon);
+    if (parts[i].empty()) return std::nullopt;
+    urn = colon == std::string_view::npos ? std::string_view{} : urn.substr(colon + 1);
+  }
+  if (!is_topic_name(parts[2])) return std::nullopt;
+  return SmnUrn{parts[0], parts[1], parts[2]};
+}
+
 }  // namespace herald::validate

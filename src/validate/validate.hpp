@@ -7,8 +7,12 @@
 #include <string_view>
 
 #include "herald/error.hpp"
+#include <optional>
+
 #include "herald/event.hpp"
+#include "herald/lifecycle.hpp"
 #include "herald/page.hpp"
+#include "herald/record.hpp"
 
 namespace herald::validate {
 
@@ -45,5 +49,28 @@ Result<void> secret_page(const PageQuery& query);
 /// A secret's event_subscriptions: each a well-formed event name, none twice.
 Result<void> subscriptions(std::span<const std::string> event_names,
                            std::string_view field = "event_subscriptions");
+
+/// A known secret type.
+Result<void> secret_type(SecretType type);
+/// What Engine::trigger takes: the project, the secret's name, the version's id when given, a
+/// known event type and secret type.
+Result<void> lifecycle_event(std::string_view project_id, const LifecycleEvent& event);
+/// A ListNotificationRecords query (the marker's form is the record source's to check).
+Result<void> record_query(const RecordQuery& query);
+
+/// SMN topic names: 1–255 letters, digits, `-`, `_`, starting with a letter or digit.
+inline constexpr std::size_t k_max_topic_name_length = 255;
+inline constexpr std::size_t k_max_topic_display_name_length = 192;
+[[nodiscard]] bool is_topic_name(std::string_view name) noexcept;
+Result<void> topic_name(std::string_view name);
+/// At most 192 bytes, no control characters.
+Result<void> topic_display_name(std::string_view display_name);
+
+/// The parts of `urn:smn:{region}:{project_id}:{topic}` (views into the URN).
+struct SmnUrn {
+  std::string_view region, project_id, topic;
+};
+/// The parts of `urn`, or nullopt unless every part is non-empty and the topic a topic name.
+[[nodiscard]] std::optional<SmnUrn> parse_smn_urn(std::string_view urn) noexcept;
 
 }  // namespace herald::validate

@@ -1,4 +1,4 @@
-#include "delivery/async_delivery.hpp"
+#include "dispatch/async_delivery.hpp"
 
 #include <fmt/format.h>
 
@@ -7,8 +7,8 @@
 namespace herald::detail {
 
 AsyncDelivery::AsyncDelivery(const Options& options, std::shared_ptr<Clock> clock,
-                             const SinkSet& sinks, Finish finish)
-    : options_(options), clock_(std::move(clock)), sinks_(sinks), finish_(std::move(finish)) {
+                             const SinkSet& sinks, Finisher& finisher)
+    : options_(options), clock_(std::move(clock)), sinks_(sinks), finisher_(finisher) {
   for (std::size_t i = 0; i < options_.delivery_workers; ++i) {
     workers_.emplace_back([this] { worker_loop(); });
   }
@@ -52,7 +52,14 @@ void AsyncDelivery::release(std::size_t count) {
   room_.notify_all();
 }
 
-void AsyncDelivery::enqueue(std::vector<std::shared_ptr<Notification>> notifications) {
+void AsyncDelivery::deliver(Notifications notifications, std::uint64_t /*generation*/,
+                            std::optional<std::uint64_t> /*first_record*/, TriggerReport& report) {
+  // Each attempt sees the sinks connected when it starts (a retry reaches a sink connected
+  // since); records are numbered when final.
+  for (const auto& n : notifications) {
+    report.notifications.push_back(DeliveryReport{
+        n->event_name, n->notification_id, NotificationStatus::pending, {}, n});
+  }
   {
     std::lock_guard lock(mutex_);
     const TimePoint now = clock_->now();
@@ -89,7 +96,7 @@ void AsyncDelivery::settle(Job job, SinkVerdict verdict) {
   if (verdict.status == NotificationStatus::fail && job.attempts > 1) {
     verdict.reason = fmt::format("after {} attempts: {}", job.attempts, verdict.reason);
   }
-  finish_(std::move(job.notification), std::move(verdict));
+  finisher_.finish(std::move(job.notification), std::move(verdict));
   room_.notify_all();
 }
 

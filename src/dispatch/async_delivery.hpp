@@ -1,4 +1,4 @@
-// Asynchronous delivery: a bounded queue of notifications, worker threads that attempt them when
+// Asynchronous delivery (a DeliveryPath): a bounded queue of notifications, worker threads that attempt them when
 // due, retries with exponential backoff and full jitter, and a per-attempt timeout after which a
 // stuck attempt counts as failed and a worker is added so that the others go on.
 //
@@ -18,38 +18,40 @@
 #include "herald/error.hpp"
 #include "herald/notification.hpp"
 #include "herald/options.hpp"
+#include "dispatch/delivery.hpp"
+#include "dispatch/finisher.hpp"
 #include "sinks/sink_set.hpp"
 
 namespace herald::detail {
 
-class AsyncDelivery {
+class AsyncDelivery final : public DeliveryPath {
  public:
-  /// Called once per notification with its final verdict.
-  using Finish = std::function<void(std::shared_ptr<Notification>, SinkVerdict)>;
-
+  /// Each delivery's final verdict goes to `finisher`.
   AsyncDelivery(const Options& options, std::shared_ptr<Clock> clock, const SinkSet& sinks,
-                Finish finish);
+                Finisher& finisher);
   /// Stops the workers; waits for attempts in progress (a sink that never returns blocks it).
-  ~AsyncDelivery();
+  ~AsyncDelivery() override;
   AsyncDelivery(const AsyncDelivery&) = delete;
   AsyncDelivery& operator=(const AsyncDelivery&) = delete;
 
   /// Reserves room for `count` deliveries, waiting up to Options::enqueue_timeout. Errors:
   /// unavailable ("delivery queue full"), when there is no room by then.
-  Result<void> reserve(std::size_t count);
+  Result<void> reserve(std::size_t count) override;
   /// Gives back reserved room that will not be used.
-  void release(std::size_t count);
-  /// Queues notifications, due now, into reserved room.
-  void enqueue(std::vector<std::shared_ptr<Notification>> notifications);
+  void release(std::size_t count) override;
+  /// Queues notifications, due now, into reserved room; the report answers PENDING for each.
+  void deliver(Notifications notifications, std::uint64_t generation,
+               std::optional<std::uint64_t> first_record, TriggerReport& report) override;
   /// Attempts every delivery due at clock now on the calling thread (for hosts without workers,
   /// and tests on a manual clock); answers how many attempts were made.
-  std::size_t run_due();
+  std::size_t run_due() override;
+  [[nodiscard]] bool deferred() const noexcept override { return true; }
   /// Deliveries queued or being attempted.
   [[nodiscard]] std::size_t queued() const;
 
  private:
   struct Job {
-    std::shared_ptr<Notification> notification;
+    std::shared_ptr<const Notification> notification;
     std::size_t attempts = 0;  // made so far
   };
   struct Running {
@@ -67,7 +69,7 @@ class AsyncDelivery {
   const Options options_;
   const std::shared_ptr<Clock> clock_;
   const SinkSet& sinks_;
-  const Finish finish_;
+  Finisher& finisher_;
 
   mutable std::mutex mutex_;
   std::condition_variable work_;

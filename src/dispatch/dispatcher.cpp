@@ -1,0 +1,71 @@
+#include "dispatch/dispatcher.hpp"
+
+#include <array>
+
+#include "model/uuid.hpp"
+
+namespace herald::detail {
+
+std::shared_ptr<const Notification> Dispatcher::make(std::string_view project_id,
+                                                     const LifecycleEvent& event,
+                                                     const registry::EventRow& row,
+                                                     TimePoint now) const {
+  std::array<char, k_uuid_text_size> notification_id;
+  write_uuid(new_uuid_v4_bytes(), notification_id.data());
+  std::array<char, k_uuid_text_size> event_id;
+  write_uuid(row.id(), event_id.data());
+  return make_notification(NotificationFields{
+      .notification_id = {notification_id.data(), notification_id.size()},
+      .project_id = project_id,
+      .event_name = row.name(),
+      .event_id = {event_id.data(), event_id.size()},
+      .trigger_event_type = event.type,
+      .secret_name = event.secret_name,
+      .secret_type = event.secret_type,
+      .version_id = event.version_id.empty() ? std::nullopt
+                                             : std::optional<std::string_view>(event.version_id),
+      .trigger_time = now,
+      .target = {row.target_type(), row.target_id(), row.target_name()},
+      .format = options_.message_format});
+}
+
+Result<TriggerReport> Dispatcher::send(Notifications notifications, TimePoint now,
+                                       std::uint64_t generation,
+                                       std::optional<std::uint64_t> first_record) {
+  TriggerReport report;
+  if (notifications.empty()) return report;
+  if (auto r = delivery_->reserve(notifications.size()); !r) return r.error();
+  // With a store, the records (pending) and their deliveries are durable before any sink runs:
+  // a crash from here on is repaired by deliver_pending() after the restart.
+  if (Store* store = finisher_.store()) {
+    std::array<const Notification*, 4> few;
+    std::vector<const Notification*> many;
+    std::span<const Notification*> written;
+    if (notifications.size() <= few.size()) {
+      written = std::span(few.data(), notifications.size());
+    } else {
+      many.resize(notifications.size());
+      written = many;
+    }
+    for (std::size_t i = 0; i < notifications.size(); ++i) written[i] = notifications[i].get();
+    if (auto r = store->begin_deliveries(written, now - options_.record_retention); !r) {
+      delivery_->release(notifications.size());
+      return r.error();
+    }
+  }
+  report.notifications.reserve(notifications.size());
+  delivery_->deliver(std::move(notifications), generation, first_record, report);
+  return report;
+}
+
+std::size_t Dispatcher::deliver_pending(
+    std::vector<std::shared_ptr<const Notification>> pending) {
+  const std::uint64_t generation = sinks_.generation();
+  for (auto& notification : pending) {
+    auto verdict = sinks_.deliver(*notification, generation);
+    finisher_.finish(std::move(notification), std::move(verdict));
+  }
+  return pending.size();
+}
+
+}  // namespace herald::detail
