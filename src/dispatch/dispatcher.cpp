@@ -12,13 +12,11 @@ std::shared_ptr<const Notification> Dispatcher::make(std::string_view project_id
                                                      TimePoint now) const {
   std::array<char, k_uuid_text_size> notification_id;
   write_uuid(new_uuid_v4_bytes(), notification_id.data());
-  std::array<char, k_uuid_text_size> event_id;
-  write_uuid(row.id(), event_id.data());
   return make_notification(NotificationFields{
       .notification_id = {notification_id.data(), notification_id.size()},
       .project_id = project_id,
       .event_name = row.name(),
-      .event_id = {event_id.data(), event_id.size()},
+      .event_id = row.event_id_view(),
       .trigger_event_type = event.type,
       .secret_name = event.secret_name,
       .secret_type = event.secret_type,
