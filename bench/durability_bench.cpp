@@ -3,6 +3,8 @@
 // the same binary: the same trigger on an engine without a store.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -98,6 +100,44 @@ void BM_durable_trigger_threads(benchmark::State& state) {
 }
 
 BENCHMARK(BM_durable_trigger_threads)->ThreadRange(1, 2)->UseRealTime();
+
+// Steady state: asynchronous delivery (the default on a store) with a 200 ms retention, so that
+// pruning runs throughout, timed in stretches of 1 000 triggers: the slowest stretch against
+// the average shows stalls (a checkpoint, a prune, the queue filling) that an average hides.
+void BM_durable_stretches(benchmark::State& state) {
+  Durable d(true, Durability::batched, DeliveryMode::asynchronous);
+  const auto names = secret_names(1000);
+  constexpr std::size_t k_stretch = 1000;
+  std::vector<double> stretches;  // seconds per stretch
+  std::size_t i = 0;
+  auto started = std::chrono::steady_clock::now();
+  const auto first = started;
+  for (auto _ : state) {
+    auto report =
+        d.engine->trigger(k_project, {names[i++ % names.size()], EventType::secret_rotated});
+    if (!report || report->notifications.size() != 1) {
+      state.SkipWithError("trigger failed");
+      break;
+    }
+    if (i % k_stretch == 0) {
+      const auto now = std::chrono::steady_clock::now();
+      stretches.push_back(std::chrono::duration<double>(now - started).count());
+      started = now;
+    }
+  }
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - first).count();
+  state.SetItemsProcessed(state.iterations());
+  if (stretches.empty()) return;
+  const double average = static_cast<double>(i) / total;
+  const double slowest = static_cast<double>(k_stretch) /
+                         *std::max_element(stretches.begin(), stretches.end());
+  state.counters["stretches"] = static_cast<double>(stretches.size());
+  state.counters["average_per_second"] = average;
+  state.counters["slowest_stretch_per_second"] = slowest;
+  state.counters["slowest_over_average"] = slowest / average;
+}
+
+BENCHMARK(BM_durable_stretches)->Iterations(200'000)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 BENCHMARK(BM_durable_trigger)
     ->ArgNames({"store", "per_trigger", "async"})

@@ -150,7 +150,8 @@ struct SqliteStoreOptions {
 
 /// The schema version this herald writes and reads up to (1: configuration; 2: records and the
 /// outbox; 3: SMN stand-in topics; 4: the outbox folded into the records; 5: indexes that list
-/// a project's records newest first and find the outbox without a scan).
-inline constexpr int k_store_schema_version = 5;
+/// a project's records newest first and find the outbox without a scan; 6: retention prunes
+/// through the notification ids, UUID v7 ordered by time, instead of a time index).
+inline constexpr int k_store_schema_version = 6;
 
 }  // namespace herald

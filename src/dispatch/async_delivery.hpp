@@ -74,10 +74,14 @@ class AsyncDelivery final : public DeliveryPath {
   mutable std::mutex mutex_;
   std::condition_variable work_;
   std::condition_variable room_;
+  std::condition_variable watchdog_wake_;  // the watchdog's own: a job's wake-up goes to a worker
   std::multimap<TimePoint, Job> waiting_;
   std::map<std::uint64_t, Running> running_;
   std::uint64_t next_running_id_ = 1;
   std::size_t reserved_ = 0;
+  std::size_t sleeping_ = 0;  // idle workers, waiting to be woken
+  std::size_t polling_ = 0;   // busy workers, looking again within k_poll unwoken
+  static constexpr auto k_poll = std::chrono::milliseconds(1);
   bool stopping_ = false;
   std::vector<std::thread> workers_;
   std::thread watchdog_;

@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <stdexcept>
@@ -56,6 +57,14 @@ Uuid random_uuid() {
 }  // namespace
 
 Uuid new_uuid_v4_bytes() { return random_uuid(); }
+
+Uuid new_uuid_v7_bytes(std::int64_t unix_ms) {
+  Uuid uuid = random_uuid();
+  const auto ms = static_cast<std::uint64_t>(std::max<std::int64_t>(unix_ms, 0));
+  for (int i = 0; i < 6; ++i) uuid.bytes[i] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
+  uuid.bytes[6] = static_cast<std::uint8_t>((uuid.bytes[6] & 0x0f) | 0x70);  // version 7
+  return uuid;
+}
 
 void write_uuid(const Uuid& uuid, char* out) noexcept {
   constexpr std::string_view k_hex = "0123456789abcdef";

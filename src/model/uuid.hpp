@@ -22,6 +22,11 @@ inline constexpr std::size_t k_uuid_text_size = 36;
 /// Throws std::runtime_error when the generator cannot be seeded.
 [[nodiscard]] Uuid new_uuid_v4_bytes();
 
+/// A new UUID v7 (RFC 9562): the 48-bit Unix time in ms `unix_ms` first, then 74 random bits
+/// (as new_uuid_v4_bytes). Ids made later sort after (per ms; within one ms in random order),
+/// so that an index of them grows at one end. Throws as new_uuid_v4_bytes.
+[[nodiscard]] Uuid new_uuid_v7_bytes(std::int64_t unix_ms);
+
 /// Writes the lower-case 8-4-4-4-12 text of `uuid` to out[0..36).
 void write_uuid(const Uuid& uuid, char* out) noexcept;
 

@@ -22,7 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
+#include <boost/circular_buffer.hpp>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -48,6 +48,28 @@ struct Delivery {
 /// The record of a delivery of `notification` that ended with `status` (and `reason`).
 [[nodiscard]] NotificationRecord record_of(const std::shared_ptr<const Notification>& notification,
                                            NotificationStatus status, std::string reason);
+
+/// A FIFO with random access that grows by doubling and keeps its room once grown: in steady
+/// state (as many records dropped as added) an append allocates nothing, where std::deque
+/// allocates a block every few entries.
+template <typename T>
+class Ring {
+ public:
+  void push_back(T value) {
+    if (buffer_.full()) buffer_.set_capacity(std::max<std::size_t>(16, buffer_.capacity() * 2));
+    buffer_.push_back(std::move(value));
+  }
+  void pop_front() { buffer_.pop_front(); }
+  [[nodiscard]] T& front() { return buffer_.front(); }
+  [[nodiscard]] const T& front() const { return buffer_.front(); }
+  [[nodiscard]] bool empty() const noexcept { return buffer_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return buffer_.size(); }
+  [[nodiscard]] auto begin() const { return buffer_.begin(); }
+  [[nodiscard]] auto end() const { return buffer_.end(); }
+
+ private:
+  boost::circular_buffer<T> buffer_;
+};
 
 class RecordLog {
  public:
@@ -78,7 +100,7 @@ class RecordLog {
     Delivery delivery;
   };
   struct ProjectLog {
-    std::deque<Entry> entries;  // oldest first, sequence ascending
+    Ring<Entry> entries;  // oldest first, sequence ascending
   };
   using Projects = std::map<std::string, ProjectLog, std::less<>>;
   static constexpr std::size_t k_shards = 8;
@@ -89,7 +111,7 @@ class RecordLog {
     Projects projects;
     // Append order in this shard, one element per entry: the front's project holds the shard's
     // oldest entry. (std::map nodes do not move; a project is erased only once empty.)
-    std::deque<Projects::iterator> order;
+    Ring<Projects::iterator> order;
     // Appends waiting for `mutex`: a listing lets them in first between chunks (a mutex lets
     // the thread that just released it take it again before a woken waiter).
     std::atomic<int> waiting_appends{0};

@@ -65,9 +65,11 @@ std::optional<SinkOutcome> call_guarded(SinkSlot& slot, const Notification& noti
   // Dekker-style with disconnect(): increment, then look; disconnect stores, then counts.
   std::atomic<int>& in_flight = slot.in_flight[my_stripe()].count;
   in_flight.fetch_add(1, std::memory_order_seq_cst);
+  // A disconnect() waiting for this call is woken; none waits unless the slot was disconnected
+  // (it stores `connected` false before it looks at the count, and all four are seq_cst).
   const auto leave = [&] {
     in_flight.fetch_sub(1, std::memory_order_seq_cst);
-    in_flight.notify_all();
+    if (!slot.connected.load(std::memory_order_seq_cst)) in_flight.notify_all();
   };
   if (!slot.connected.load(std::memory_order_seq_cst)) {
     leave();
