@@ -1,10 +1,12 @@
 // Dispatch as a user sees it: which events fire for which lifecycle types, what each message
 // says, and the record each delivery leaves: SUCCESS, FAIL or INVALID exactly as the contract's
 // §2 table decides.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <set>
+#include <thread>
 
 #include "model/uuid.hpp"
 #include "test_support.hpp"
@@ -406,4 +408,51 @@ TEST_F(dispatch_test, triggers_check_their_arguments) {
 }
 
 }  // namespace
+
+TEST_F(dispatch_test, notification_ids_are_uuid_v7_carrying_their_trigger_time) {
+  add_event("e", {EventType::secret_rotated});
+  subscribe("db", {"e"});
+  const std::string first(fire("db", EventType::secret_rotated).notifications.at(0).notification_id);
+  clock_->advance(1ms);
+  const std::string second(fire("db", EventType::secret_rotated).notifications.at(0).notification_id);
+  for (const auto& id : {first, second}) {
+    EXPECT_TRUE(detail::is_lower_case_uuid(id)) << id;
+    EXPECT_EQ(id[14], '7') << "version 7: " << id;
+    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << "RFC variant: " << id;
+  }
+  // The first 48 bits are the trigger time in ms, so that ids sort by time.
+  const auto ms = static_cast<std::uint64_t>(to_epoch_ms(clock_->now() - 1ms));
+  EXPECT_EQ(first.substr(0, 13), fmt::format("{:08x}-{:04x}", ms >> 16, ms & 0xffff));
+  EXPECT_LT(first, second) << "a later trigger's id sorts after";
+  EXPECT_EQ(records().at(1).notification_id, first) << "the record carries the same id";
+}
+
+TEST(notification_test, is_one_block_whose_message_is_rendered_once_also_across_threads) {
+  const std::string project(k_project);
+  std::string id = "01900000-0000-7000-8000-000000000001";
+  const auto n = make_notification({.notification_id = id,
+                                    .project_id = project,
+                                    .event_name = "e",
+                                    .event_id = "bb6a3d22-dc93-47ac-b5bd-88df7ad35f1e",
+                                    .trigger_event_type = EventType::secret_rotated,
+                                    .secret_name = "db",
+                                    .version_id = "v1",
+                                    .target = {"SMN", "urn:smn:r:p:t", "t"}});
+  id.assign(id.size(), 'x');  // the notification holds copies, not views of the caller's text
+  EXPECT_EQ(n->notification_id, "01900000-0000-7000-8000-000000000001");
+  EXPECT_EQ(n->version_id, std::optional<std::string_view>("v1"));
+  std::vector<const char*> seen(8);
+  std::vector<std::thread> threads;
+  for (auto& at : seen) threads.emplace_back([&] { at = n->message().data(); });
+  for (auto& t : threads) t.join();
+  for (const char* at : seen) EXPECT_EQ(at, seen[0]) << "one rendering, shared";
+  const auto message = boost::json::parse(n->message()).as_object();
+  EXPECT_EQ(message.at("notification_id").as_string(), n->notification_id);
+  EXPECT_EQ(message.at("version_id").as_string(), "v1");
+  // A copy through its fields (as the memory store keeps one) carries the same message.
+  const auto copy = make_notification(fields_of(*n));
+  EXPECT_EQ(copy->message(), n->message());
+  EXPECT_NE(copy->message().data(), n->message().data());
+}
+
 }  // namespace herald

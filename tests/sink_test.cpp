@@ -93,6 +93,18 @@ TEST_F(sink_test, after_disconnect_returns_the_sink_is_never_called_again) {
       << "no sink left for the type";
 }
 
+TEST_F(sink_test, once_disconnect_returns_what_the_sink_captured_is_released) {
+  events(1);
+  auto captured = std::make_shared<int>(7);
+  const std::weak_ptr<int> watch = captured;
+  Connection connection = engine_.connect_sink(
+      "TEST", callback_sink([captured = std::move(captured)](const Notification&) {}));
+  rotate();  // called on this thread, which now caches the type's sinks
+  ASSERT_FALSE(watch.expired());
+  connection.disconnect();
+  EXPECT_TRUE(watch.expired()) << "released by disconnect, not when some cache lets go";
+}
+
 TEST_F(sink_test, a_sink_may_disconnect_itself_during_its_call) {
   events(2);
   int calls = 0;
