@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "dispatch/message.hpp"
+#include "model/message.hpp"
 #include "http_client.hpp"
 
 namespace {

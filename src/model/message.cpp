@@ -1,4 +1,4 @@
-#include "dispatch/message.hpp"
+#include "model/message.hpp"
 
 #include <fmt/format.h>
 

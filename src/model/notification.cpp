@@ -6,7 +6,7 @@
 #include <cstring>
 #include <new>
 
-#include "dispatch/message.hpp"
+#include "model/message.hpp"
 
 namespace herald {
 namespace {
