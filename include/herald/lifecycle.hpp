@@ -4,6 +4,7 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,9 +37,10 @@ struct DeliveryReport {
 };
 
 /// One entry per enabled event that matched, in the order the secret subscribes to them. Empty
-/// when nothing matched (also for a secret herald does not know).
+/// when nothing matched (also for a secret herald does not know). The first entry is held
+/// inline (most triggers match one event): a report of one match allocates nothing.
 struct TriggerReport {
-  std::vector<DeliveryReport> notifications;
+  boost::container::small_vector<DeliveryReport, 1> notifications;
 };
 
 }  // namespace herald
