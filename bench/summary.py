@@ -63,7 +63,20 @@ def main():
             extra = {}
             if "secrets:100000/fanout:1/records:1" in name:
                 extra = dict(target="<= 1000 ns", ok=t <= 1000)
-            row(f"Engine::trigger {name[len('BM_trigger/'):]}", f"{t:.0f} ns", **extra)
+            size = int(name.split("secrets:")[1].split("/")[0])
+            floor = results.get(f"BM_baseline_floor/{size}")
+            if "fanout:1/records:0" in name and floor:
+                limit = 2.0 if size == 1000 else 0.5
+                ratio = t / ns(floor)
+                extra = dict(target=f"<= {limit}x floor", ok=ratio <= limit)
+                row(f"Engine::trigger {name[len('BM_trigger/'):]}", f"{t:.0f} ns", f"{ratio:.2f}x floor",
+                    **extra)
+            else:
+                row(f"Engine::trigger {name[len('BM_trigger/'):]}", f"{t:.0f} ns", **extra)
+            if "fanout:1/" in name and "allocations_per_trigger" in bench:
+                a = bench["allocations_per_trigger"]
+                row(f"  allocations per matched trigger, {name[len('BM_trigger/'):]}", f"{a:.2f}",
+                    target="<= 2", ok=a <= 2)
         elif name.startswith(("BM_trigger_miss/", "BM_trigger_smn/")):
             row(f"Engine::{name[3:]}", f"{ns(bench):.0f} ns")
     for records in (1, 0):
@@ -97,6 +110,7 @@ def main():
             row(label, f"{rps / 1000:.1f} k req/s", f"p50 {bench['p50_us']:.0f} us, p99 {p99:.0f} us", **target)
 
     base = results.get("BM_durable_trigger/store:0/per_trigger:0/async:0/real_time")
+    sync = results.get("BM_durable_trigger/store:1/per_trigger:0/async:0/real_time")
     for key, per_trigger, label in (("per_trigger:0/async:0", 0, "batched, synchronous delivery"),
                                     ("per_trigger:0/async:1", 0, "batched, asynchronous delivery"),
                                     ("per_trigger:1/async:0", 1, "per-trigger fsync")):
@@ -105,7 +119,17 @@ def main():
             rate = bench["items_per_second"]
             extra = dict(target=">= 20k/s", ok=rate >= 20000) if key == "per_trigger:0/async:0" else {}
             ratio = f"{base['items_per_second'] / rate:.0f}x slower than without a store" if base else ""
+            if key == "per_trigger:0/async:1" and sync:
+                of_sync = rate / sync["items_per_second"]
+                ratio = f"{of_sync:.2f}x of synchronous"
+                extra = dict(target=">= 20k/s and >= 0.8x", ok=rate >= 20000 and of_sync >= 0.8)
             row(f"durable trigger, SQLite {label}", f"{rate / 1000:.1f} k/s", ratio, **extra)
+    stretches = next((b for n, b in results.items() if n.startswith("BM_durable_stretches")), None)
+    if stretches:
+        r = stretches["slowest_over_average"]
+        row("durable async, 200 ms retention: slowest 1000-trigger stretch",
+            f"{stretches['slowest_stretch_per_second'] / 1000:.1f} k/s",
+            f"{r:.2f}x of the average {stretches['average_per_second'] / 1000:.1f} k/s", ">= 0.5x", r >= 0.5)
 
     for threads in (1, 2):
         bench = results.get(f"BM_durable_trigger_threads/real_time/threads:{threads}")

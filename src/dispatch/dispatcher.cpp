@@ -14,11 +14,15 @@ std::shared_ptr<const Notification> Dispatcher::make(std::string_view project_id
   // Time-ordered: a store's index of notification ids grows at one end, and retention prunes
   // from the other, instead of touching a random page of it for each row.
   write_uuid(new_uuid_v7_bytes(to_epoch_ms(now)), notification_id.data());
+  // Written here rather than kept with the row: 36 bytes more per event cost the per-event
+  // memory target (256 B at 1e6 events) for ~7 ns a match.
+  std::array<char, k_uuid_text_size> event_id;
+  write_uuid(row.id(), event_id.data());
   return make_notification(NotificationFields{
       .notification_id = {notification_id.data(), notification_id.size()},
       .project_id = project_id,
       .event_name = row.name(),
-      .event_id = row.event_id_view(),
+      .event_id = {event_id.data(), event_id.size()},
       .trigger_event_type = event.type,
       .secret_name = event.secret_name,
       .secret_type = event.secret_type,

@@ -31,11 +31,9 @@ auto page_of(Iterator first, Iterator last, const PageQuery& query, ToItem to_it
 EventRow::EventRow(const EventSpec& spec, const detail::Uuid& id, TimePoint now)
     : name_(spec.name),
       id_(id),
-      id_text_(),
       create_time_(now),
       update_time_(now),
       enabled_(spec.state == EventState::enabled) {
-  detail::write_uuid(id_, id_text_.data());
   set_types(spec.event_types);
   set_target(spec.notification);
 }

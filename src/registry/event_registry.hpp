@@ -58,11 +58,7 @@ class EventRow {
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] const detail::Uuid& id() const noexcept { return id_; }
-  [[nodiscard]] std::string event_id() const { return std::string(event_id_view()); }
-  /// The id's text, kept with the row (every notification of the event carries it).
-  [[nodiscard]] std::string_view event_id_view() const noexcept {
-    return {id_text_.data(), id_text_.size()};
-  }
+  [[nodiscard]] std::string event_id() const { return detail::to_string(id_); }
   [[nodiscard]] bool enabled() const noexcept { return enabled_; }
   /// Whether a lifecycle event of `type` makes this event fire (enabled, and lists the type).
   [[nodiscard]] bool fires_for(EventType type) const noexcept {
@@ -88,7 +84,6 @@ class EventRow {
 
   std::string name_;
   detail::Uuid id_;
-  std::array<char, detail::k_uuid_text_size> id_text_;
   TimePoint create_time_;
   TimePoint update_time_;
   std::unique_ptr<char[]> target_;  // target_type, target_id, target_name, back to back
