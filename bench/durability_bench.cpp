@@ -9,6 +9,10 @@
 #include <memory>
 #include <mutex>
 
+#include <fmt/format.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
 #include "bench_support.hpp"
 #include "herald/herald.hpp"
 
@@ -136,6 +140,87 @@ void BM_durable_stretches(benchmark::State& state) {
   state.counters["slowest_stretch_per_second"] = slowest;
   state.counters["slowest_over_average"] = slowest / average;
 }
+
+// The floor of a durable trigger: the same transaction herald commits for one synchronous
+// trigger (insert one pending record, stamp the previous one's status) straight through
+// sqlite3, WAL with synchronous=NORMAL, the records table with herald's indexes. args: page
+// size, and whether the time index of schema 5 is there (schema 6 prunes through the ids).
+void BM_sqlite_floor(benchmark::State& state) {
+  const auto page_size = state.range(0);
+  const bool time_index = state.range(1) != 0;
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("herald-bench-floor-" + std::to_string(::getpid()) + ".db");
+  for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  std::string setup = "PRAGMA page_size=" + std::to_string(page_size) +
+                      "; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                      "CREATE TABLE records (sequence INTEGER PRIMARY KEY, notification_id TEXT "
+                      "NOT NULL UNIQUE, project_id TEXT NOT NULL, event_name TEXT NOT NULL, "
+                      "event_id TEXT NOT NULL, trigger_event_type TEXT NOT NULL, secret_name TEXT "
+                      "NOT NULL, secret_type TEXT NOT NULL, version_id TEXT, trigger_time INTEGER "
+                      "NOT NULL, target_type TEXT NOT NULL, target_id TEXT NOT NULL, target_name "
+                      "TEXT NOT NULL, content TEXT NOT NULL, status TEXT, reason TEXT NOT NULL);"
+                      "CREATE INDEX records_by_project ON records (project_id, sequence);"
+                      "CREATE INDEX records_pending ON records (sequence) WHERE status IS NULL;";
+  if (time_index) setup += "CREATE INDEX records_by_time ON records (trigger_time);";
+  if (sqlite3_exec(db, setup.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    state.SkipWithError("setup failed");
+    sqlite3_close(db);
+    return;
+  }
+  sqlite3_stmt *insert = nullptr, *update = nullptr, *begin = nullptr, *commit = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO records (notification_id, project_id, event_name, event_id, "
+                     "trigger_event_type, secret_name, secret_type, version_id, trigger_time, "
+                     "target_type, target_id, target_name, content, status, reason) VALUES "
+                     "(?,?,?,?,?,?,?,NULL,?,?,?,?,?,NULL,'')",
+                     -1, &insert, nullptr);
+  sqlite3_prepare_v2(db, "UPDATE records SET status = 'SUCCESS', reason = '' WHERE notification_id = ?",
+                     -1, &update, nullptr);
+  sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, nullptr);
+  sqlite3_prepare_v2(db, "COMMIT", -1, &commit, nullptr);
+  const std::string content(300, 'x');  // about a herald JSON message
+  std::string previous;
+  std::int64_t i = 0;
+  for (auto _ : state) {
+    const std::string id = fmt::format("{:08x}-{:04x}-7abc-8def-{:012x}", (i >> 16) + 0x1900000,
+                                       i & 0xffff, i);
+    sqlite3_step(begin);
+    sqlite3_reset(begin);
+    if (!previous.empty()) {
+      sqlite3_bind_text(update, 1, previous.data(), static_cast<int>(previous.size()), SQLITE_STATIC);
+      sqlite3_step(update);
+      sqlite3_reset(update);
+    }
+    int column = 1;
+    for (const char* text : {id.c_str(), "bench-project", "e", "5f0e1c2d-aaaa-4bbb-8ccc-123456789012",
+                             "SECRET_ROTATED", "secret-00000042", "COMMON"}) {
+      sqlite3_bind_text(insert, column++, text, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int64(insert, column++, 1'700'000'000'000 + i);
+    for (const char* text : {"NOOP", "urn:smn:region-1:bench-project:t", "t", content.c_str()}) {
+      sqlite3_bind_text(insert, column++, text, -1, SQLITE_STATIC);
+    }
+    sqlite3_step(insert);
+    sqlite3_reset(insert);
+    sqlite3_step(commit);
+    sqlite3_reset(commit);
+    previous = id;
+    ++i;
+  }
+  for (auto* statement : {insert, update, begin, commit}) sqlite3_finalize(statement);
+  sqlite3_close(db);
+  for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  state.SetItemsProcessed(state.iterations());
+}
+
+BENCHMARK(BM_sqlite_floor)
+    ->ArgNames({"page", "time_index"})
+    ->Args({4096, 1})
+    ->Args({4096, 0})
+    ->Args({2048, 0})
+    ->UseRealTime();
 
 BENCHMARK(BM_durable_stretches)->Iterations(200'000)->UseRealTime()->Unit(benchmark::kMillisecond);
 
