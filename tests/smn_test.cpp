@@ -122,4 +122,133 @@ TEST(smn_test, subscribers_receive_published_messages) {
 }
 
 }  // namespace
+
+// ------------------------------------------------------------ HTTP(S) subscriptions (§5)
+
+class smn_subscription_test : public ::testing::Test {
+ protected:
+  static SmnOptions options() {
+    SmnOptions o;
+    o.allow_private_endpoints = true;  // loopback endpoints, as the e2e tests use them
+    return o;
+  }
+  SmnTopics smn_{"region-1", options()};
+  std::string urn_ = smn_.create_topic(k_project, "rotations")->topic.topic_urn;
+};
+
+TEST_F(smn_subscription_test, added_once_per_endpoint_unconfirmed_with_a_secret_shown_once) {
+  const auto added = smn_.add_subscription(k_project, urn_, "http", "http://127.0.0.1:9/hook", "ops");
+  ASSERT_TRUE(added.ok()) << added.error().message();
+  EXPECT_TRUE(added->created);
+  const SmnSubscription& s = added->subscription;
+  ASSERT_EQ(s.subscription_urn.size(), urn_.size() + 33);
+  EXPECT_EQ(s.subscription_urn.substr(0, urn_.size() + 1), urn_ + ":");
+  EXPECT_EQ(s.topic_urn, urn_);
+  EXPECT_EQ(s.protocol, "http");
+  EXPECT_EQ(s.endpoint, "http://127.0.0.1:9/hook");
+  EXPECT_EQ(s.remark, "ops");
+  EXPECT_EQ(s.owner, k_project);
+  EXPECT_EQ(s.status, 0) << "unconfirmed until subscribe_url is fetched";
+  EXPECT_TRUE(added->signing_secret.starts_with("whsec_"));
+  EXPECT_EQ(added->confirm_token.size(), 32U);
+
+  const auto again = smn_.add_subscription(k_project, urn_, "http", "http://127.0.0.1:9/hook");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->subscription.subscription_urn, s.subscription_urn) << "the existing URN";
+  EXPECT_TRUE(again->signing_secret.empty()) << "the secret is shown only once";
+  EXPECT_TRUE(again->confirm_token.empty()) << "no new confirmation";
+  EXPECT_TRUE(smn_.push_targets(urn_).empty()) << "only confirmed subscriptions receive pushes";
+}
+
+TEST_F(smn_subscription_test, confirmed_by_token_then_pushed_to_and_unsubscribed_by_token) {
+  const auto added = smn_.add_subscription(k_project, urn_, "http", "http://127.0.0.1:9/a").value();
+  EXPECT_ERROR(smn_.confirm_subscription("00000000000000000000000000000000"), not_found, "token");
+  const auto confirmed = smn_.confirm_subscription(added.confirm_token);
+  ASSERT_TRUE(confirmed.ok()) << confirmed.error().message();
+  EXPECT_EQ(confirmed->status, 1);
+  EXPECT_EQ(smn_.confirm_subscription(added.confirm_token)->status, 1) << "idempotent";
+  const auto targets = smn_.push_targets(urn_);
+  ASSERT_EQ(targets.size(), 1U);
+  EXPECT_EQ(targets[0].subscription.subscription_urn, added.subscription.subscription_urn);
+  EXPECT_EQ(targets[0].signing_secret, added.signing_secret);
+
+  const auto rotated = smn_.rotate_signing_secret(k_project, added.subscription.subscription_urn);
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_NE(*rotated, added.signing_secret);
+  EXPECT_EQ(smn_.push_targets(urn_).at(0).signing_secret, *rotated) << "the old one stops at once";
+
+  const auto gone = smn_.unsubscribe(targets[0].unsubscribe_token);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(smn_.list_subscriptions(k_project, urn_)->subscription_count, 0U);
+  EXPECT_ERROR(smn_.unsubscribe(targets[0].unsubscribe_token), not_found, "token");
+}
+
+TEST_F(smn_subscription_test, listed_by_endpoint_in_pages_with_the_topics_total) {
+  for (const char* endpoint : {"http://127.0.0.1:9/c", "http://127.0.0.1:9/a", "http://127.0.0.1:9/b"}) {
+    ASSERT_TRUE(smn_.add_subscription(k_project, urn_, "http", endpoint).ok());
+  }
+  const auto page = smn_.list_subscriptions(k_project, urn_, 1, 1).value();
+  EXPECT_EQ(page.subscription_count, 3U) << "the topic's total, whatever the page";
+  ASSERT_EQ(page.subscriptions.size(), 1U);
+  EXPECT_EQ(page.subscriptions[0].endpoint, "http://127.0.0.1:9/b");
+  EXPECT_EQ(smn_.list_subscriptions(k_project, urn_)->subscriptions.size(), 3U);
+  EXPECT_ERROR(smn_.list_subscriptions(k_project, urn_, 0, 0), invalid_argument, "limit");
+  EXPECT_ERROR(smn_.list_subscriptions(k_project, urn_, 0, 101), invalid_argument, "limit");
+  const auto first = smn_.list_subscriptions(k_project, urn_)->subscriptions.at(0);
+  ASSERT_TRUE(smn_.delete_subscription(k_project, first.subscription_urn).ok());
+  EXPECT_EQ(smn_.list_subscriptions(k_project, urn_)->subscription_count, 2U);
+  EXPECT_ERROR(smn_.delete_subscription(k_project, first.subscription_urn), not_found,
+               "subscription_urn");
+}
+
+TEST_F(smn_subscription_test, bad_input_is_refused_naming_the_field_and_nothing_is_added) {
+  EXPECT_ERROR(smn_.add_subscription(k_project, urn_, "email", "http://127.0.0.1/"),
+               invalid_argument, "protocol");
+  EXPECT_ERROR(smn_.add_subscription(k_project, urn_, "https", "http://127.0.0.1/"),
+               invalid_argument, "endpoint: its scheme http is not the protocol https");
+  EXPECT_ERROR(smn_.add_subscription(k_project, urn_, "http", "http://u:p@127.0.0.1/"),
+               invalid_argument, "endpoint");
+  EXPECT_ERROR(smn_.add_subscription(k_project, urn_, "http", "http://127.0.0.1/",
+                                     std::string(129, 'r')),
+               invalid_argument, "remark");
+  EXPECT_ERROR(smn_.add_subscription(k_project, urn_ + "x", "http", "http://127.0.0.1/"),
+               not_found, "topic_urn");
+  // Another project's topic is not found from this one.
+  EXPECT_ERROR(smn_.add_subscription(k_other_project, urn_, "http", "http://127.0.0.1/"),
+               not_found, "topic_urn");
+  EXPECT_EQ(smn_.list_subscriptions(k_project, urn_)->subscription_count, 0U);
+}
+
+TEST(smn_ssrf_test, without_allow_private_endpoints_a_private_endpoint_is_refused_with_its_reason) {
+  SmnTopics smn;
+  const auto urn = smn.create_topic(k_project, "t")->topic.topic_urn;
+  EXPECT_ERROR(smn.add_subscription(k_project, urn, "http", "http://127.0.0.1:8080/hook"),
+               invalid_argument, "endpoint: 127.0.0.1 is a loopback address");
+  EXPECT_ERROR(smn.add_subscription(k_project, urn, "http", "http://169.254.169.254/"),
+               invalid_argument, "link-local");
+  EXPECT_ERROR(smn.add_subscription(k_project, urn, "http", "http://localhost/"),
+               invalid_argument, "endpoint: localhost resolves to");
+  EXPECT_EQ(smn.list_subscriptions(k_project, urn)->subscription_count, 0U);
+}
+
+TEST(smn_auto_confirm_test, auto_confirm_confirms_at_once) {
+  SmnOptions options;
+  options.allow_private_endpoints = true;
+  options.auto_confirm = true;
+  SmnTopics smn("region-1", options);
+  const auto urn = smn.create_topic(k_project, "t")->topic.topic_urn;
+  EXPECT_EQ(smn.add_subscription(k_project, urn, "http", "http://127.0.0.1/")->subscription.status, 1);
+  EXPECT_EQ(smn.push_targets(urn).size(), 1U);
+}
+
+TEST_F(smn_subscription_test, deleting_the_topic_deletes_its_subscriptions) {
+  const auto added = smn_.add_subscription(k_project, urn_, "http", "http://127.0.0.1:9/a").value();
+  ASSERT_TRUE(smn_.delete_topic(k_project, urn_).ok());
+  EXPECT_ERROR(smn_.confirm_subscription(added.confirm_token), not_found, "token");
+  urn_ = smn_.create_topic(k_project, "rotations")->topic.topic_urn;
+  EXPECT_EQ(smn_.list_subscriptions(k_project, urn_)->subscription_count, 0U)
+      << "a topic made again under the name starts empty";
+}
+
 }  // namespace herald

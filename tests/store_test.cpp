@@ -431,6 +431,15 @@ class FlakyStore final : public Store {
   Result<void> put_topic(const StoredTopic& t) override {
     return refuse ? broken() : inner_->put_topic(t);
   }
+  Result<void> put_subscription(const StoredSubscription& s) override {
+    return refuse ? broken() : inner_->put_subscription(s);
+  }
+  Result<void> delete_subscription(std::string_view p, std::string_view id) override {
+    return refuse ? broken() : inner_->delete_subscription(p, id);
+  }
+  Result<void> put_setting(std::string_view name, std::string_view value) override {
+    return refuse ? broken() : inner_->put_setting(name, value);
+  }
   Result<void> delete_topic(std::string_view p, std::string_view n) override {
     return refuse ? broken() : inner_->delete_topic(p, n);
   }
@@ -787,8 +796,10 @@ TEST(sqlite_store_test, a_file_of_schema_5_moves_to_pruning_by_id_and_keeps_its_
     ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
     ASSERT_TRUE(engine->trigger(k_project, {"db", EventType::secret_rotated}).ok());
   }
-  // What schema 5 had: a time index, no legacy index.
+  // What schema 5 had: a time index, no legacy index (and none of schema 7's tables).
   sql(path, R"sql(
+    DROP TABLE smn_subscriptions;
+    DROP TABLE settings;
     DROP INDEX records_legacy_by_time;
     CREATE INDEX records_by_time ON records (trigger_time);
     PRAGMA user_version = 5;
@@ -855,6 +866,49 @@ TEST(smn_store_test, topics_kept_in_a_store_come_back_and_deletions_stay) {
   ASSERT_EQ(listed.size(), 1U);
   EXPECT_EQ(listed[0], (SmnTopic{urn, "rotations", "Rotation notices"}));
   EXPECT_FALSE(topics->create_topic(k_project, "rotations")->created) << "still there";
+}
+
+TEST(smn_store_test, subscriptions_kept_in_a_store_come_back_confirmed_with_their_secret) {
+  TempDir dir;
+  const auto path = dir.file("subscriptions.db");
+  SmnOptions options;
+  options.allow_private_endpoints = true;
+  std::string urn, kept, secret;
+  {
+    auto topics = SmnTopics::open("region-1", open_sqlite_store(path).value(), options).value();
+    urn = topics->create_topic(k_project, "t")->topic.topic_urn;
+    const auto a = topics->add_subscription(k_project, urn, "http", "http://127.0.0.1:9/a", "r");
+    ASSERT_TRUE(a.ok()) << a.error().message();
+    ASSERT_TRUE(topics->confirm_subscription(a->confirm_token).ok());
+    kept = a->subscription.subscription_urn;
+    secret = a->signing_secret;
+    const auto b = topics->add_subscription(k_project, urn, "http", "http://127.0.0.1:9/b").value();
+    ASSERT_TRUE(topics->delete_subscription(k_project, b.subscription.subscription_urn).ok());
+  }
+  auto topics = SmnTopics::open("region-1", open_sqlite_store(path).value(), options).value();
+  const auto listed = topics->list_subscriptions(k_project, urn).value();
+  ASSERT_EQ(listed.subscription_count, 1U) << "the deleted one stays deleted";
+  EXPECT_EQ(listed.subscriptions[0],
+            (SmnSubscription{kept, urn, "http", "http://127.0.0.1:9/a", "r", std::string(k_project), 1}));
+  ASSERT_EQ(topics->push_targets(urn).size(), 1U);
+  EXPECT_EQ(topics->push_targets(urn)[0].signing_secret, secret) << "the same secret after a restart";
+  ASSERT_TRUE(topics->delete_topic(k_project, urn).ok());
+  topics.reset();
+  topics = SmnTopics::open("region-1", open_sqlite_store(path).value(), options).value();
+  EXPECT_TRUE(topics->push_targets(urn).empty()) << "the topic's subscriptions went with it";
+}
+
+TEST(smn_store_test, a_subscription_the_store_refuses_is_not_added) {
+  auto flaky = std::make_shared<FlakyStore>(memory_store());
+  SmnOptions options;
+  options.allow_private_endpoints = true;
+  auto topics = SmnTopics::open("region-1", flaky, options).value();
+  const auto urn = topics->create_topic(k_project, "t")->topic.topic_urn;
+  flaky->refuse = true;
+  EXPECT_ERROR(topics->add_subscription(k_project, urn, "http", "http://127.0.0.1/"), unavailable,
+               "disk full");
+  flaky->refuse = false;
+  EXPECT_EQ(topics->list_subscriptions(k_project, urn)->subscription_count, 0U);
 }
 
 TEST(smn_store_test, a_topic_the_store_refuses_is_not_created) {

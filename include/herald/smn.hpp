@@ -37,6 +37,40 @@ struct SmnTopic {
   friend bool operator==(const SmnTopic&, const SmnTopic&) = default;
 };
 
+/// An HTTP(S) subscription of a topic (contract §5, ListSubscriptionsByTopic's fields).
+struct SmnSubscription {
+  std::string subscription_urn;  ///< `{topic_urn}:{32 lower-case hex}`
+  std::string topic_urn;
+  std::string protocol;  ///< "http" or "https"
+  std::string endpoint;
+  std::string remark;
+  std::string owner;  ///< the project id
+  int status = 0;     ///< 0 unconfirmed, 1 confirmed
+
+  friend bool operator==(const SmnSubscription&, const SmnSubscription&) = default;
+};
+
+/// The answer of add_subscription.
+struct SmnSubscriptionAdded {
+  SmnSubscription subscription;
+  bool created = false;        ///< false: the (topic, endpoint) had a subscription already
+  std::string signing_secret;  ///< "whsec_…", only when created (shown once)
+  std::string confirm_token;   ///< what subscribe_url carries, only when created
+};
+
+/// One page of a topic's subscriptions: `subscription_count` is the topic's total.
+struct SmnSubscriptionPage {
+  std::size_t subscription_count = 0;
+  std::vector<SmnSubscription> subscriptions;
+};
+
+/// What a push to a confirmed subscription needs.
+struct SmnPushTarget {
+  SmnSubscription subscription;
+  std::string signing_secret;
+  std::string unsubscribe_token;
+};
+
 /// Limits of an SmnTopics.
 struct SmnOptions {
   /// Most topics one project may hold; creating one more is refused with HERALD.1003.
@@ -45,6 +79,15 @@ struct SmnOptions {
   /// Messages each topic keeps for inspection (messages()), the newest; older ones are dropped.
   /// Delivery never depends on them: what an operator needs is in the records. Default: 100.
   std::size_t kept_messages_per_topic = 100;
+  /// Most subscriptions one topic may hold; adding one more is refused with HERALD.1003.
+  /// Default: 10 000.
+  std::size_t max_subscriptions_per_topic = 10'000;
+  /// Whether endpoints on loopback, private, link-local and the other special-purpose addresses
+  /// of §5 are accepted (tests, closed networks). Default: false, they are refused.
+  bool allow_private_endpoints = false;
+  /// Whether a new subscription is confirmed at once, without a confirmation message
+  /// (development). Default: false.
+  bool auto_confirm = false;
 };
 
 /// One page of a project's topics (SMN's ListTopics): `topic_count` is the project's total.
@@ -101,6 +144,41 @@ class SmnTopics {
   /// is deleted. Errors: invalid_argument, not_found.
   Result<void> subscribe(std::string_view project_id, std::string_view topic_urn,
                          std::function<void(const std::string& message)> subscriber);
+
+  /// AddSubscription: subscribes `endpoint` to the topic, or answers the existing subscription
+  /// of the same endpoint (created false, no secret). A new one is unconfirmed (unless
+  /// SmnOptions::auto_confirm) and gets a signing secret and a confirmation token.
+  /// Errors: invalid_argument (project_id; protocol not http or https; endpoint: does not
+  /// parse, its scheme is not the protocol, userinfo, a non-public address or a name that does
+  /// not resolve, each named; remark over 128 characters or with control characters);
+  /// not_found (no such topic in this project); quota_exceeded; unavailable (the store refused).
+  Result<SmnSubscriptionAdded> add_subscription(std::string_view project_id,
+                                                std::string_view topic_urn,
+                                                std::string_view protocol,
+                                                std::string_view endpoint,
+                                                std::string_view remark = {});
+  /// ListSubscriptionsByTopic: ordered by endpoint, at most `limit` (1..100) from the
+  /// `offset`-th. Errors: invalid_argument, not_found.
+  [[nodiscard]] Result<SmnSubscriptionPage> list_subscriptions(std::string_view project_id,
+                                                               std::string_view topic_urn,
+                                                               std::size_t offset = 0,
+                                                               std::size_t limit = 100) const;
+  /// DeleteSubscription. Errors: invalid_argument, not_found, unavailable.
+  Result<void> delete_subscription(std::string_view project_id,
+                                   std::string_view subscription_urn);
+  /// A GET of subscribe_url: confirms the subscription whose token it is (idempotent).
+  /// Errors: not_found (no subscription has that token), unavailable.
+  Result<SmnSubscription> confirm_subscription(std::string_view token);
+  /// A GET of unsubscribe_url: deletes the subscription whose token it is. Errors: not_found,
+  /// unavailable.
+  Result<SmnSubscription> unsubscribe(std::string_view token);
+  /// A new signing secret for the subscription (the old one stops at once), answered once.
+  /// Errors: invalid_argument, not_found, unavailable.
+  Result<std::string> rotate_signing_secret(std::string_view project_id,
+                                            std::string_view subscription_urn);
+  /// The confirmed subscriptions of the topic `urn` names, with what a push needs; empty when
+  /// there is no such topic.
+  [[nodiscard]] std::vector<SmnPushTarget> push_targets(std::string_view urn) const;
 
   /// The sink behaviour described above, for one notification.
   SinkOutcome publish(const Notification& notification);

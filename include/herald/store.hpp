@@ -14,6 +14,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -57,12 +58,30 @@ struct StoredTopic {
   std::string display_name;
 };
 
+/// An SMN stand-in subscription: a topic's HTTP(S) endpoint (contract §5). Its URN is made
+/// from the topic's and `subscription_id` (32 lower-case hex digits).
+struct StoredSubscription {
+  std::string project_id;
+  std::string topic_name;
+  std::string subscription_id;
+  std::string protocol;  ///< "http" or "https"
+  std::string endpoint;
+  std::string remark;
+  bool confirmed = false;
+  std::string signing_secret;     ///< "whsec_…", for Standard Webhooks signatures
+  std::string confirm_token;      ///< what subscribe_url carries
+  std::string unsubscribe_token;  ///< what unsubscribe_url carries
+};
+
 /// Everything a store holds, as an Engine loads it at start.
 struct StoreSnapshot {
   std::vector<StoredEvent> events;
   std::vector<StoredSecret> secrets;
   std::vector<StoredTimer> timers;
   std::vector<StoredTopic> topics;
+  std::vector<StoredSubscription> subscriptions;
+  /// herald's own settings by name (e.g. "smn.signing_key": the SMN signing key, PEM).
+  std::map<std::string, std::string> settings;
   /// The deliveries still in the outbox (pending), oldest first. Final records are not loaded:
   /// list_records reads them from the store.
   std::vector<std::shared_ptr<const Notification>> pending;
@@ -89,9 +108,15 @@ class Store {
   virtual Result<void> delete_timer(std::string_view project_id, std::string_view secret_name,
                                     std::string_view version_id) = 0;
 
-  /// Creates or replaces an SMN stand-in topic; deletes one.
+  /// Creates or replaces an SMN stand-in topic; deletes one, and its subscriptions.
   virtual Result<void> put_topic(const StoredTopic& topic) = 0;
   virtual Result<void> delete_topic(std::string_view project_id, std::string_view name) = 0;
+  /// Creates or replaces an SMN subscription (by project and subscription_id); deletes one.
+  virtual Result<void> put_subscription(const StoredSubscription& subscription) = 0;
+  virtual Result<void> delete_subscription(std::string_view project_id,
+                                           std::string_view subscription_id) = 0;
+  /// Creates or replaces one of herald's settings.
+  virtual Result<void> put_setting(std::string_view name, std::string_view value) = 0;
 
   /// In one transaction: records the notifications as pending, puts their deliveries in the
   /// outbox, and drops final records whose trigger_time is at or before `prune_before`.
@@ -151,7 +176,8 @@ struct SqliteStoreOptions {
 /// The schema version this herald writes and reads up to (1: configuration; 2: records and the
 /// outbox; 3: SMN stand-in topics; 4: the outbox folded into the records; 5: indexes that list
 /// a project's records newest first and find the outbox without a scan; 6: retention prunes
-/// through the notification ids, UUID v7 ordered by time, instead of a time index).
-inline constexpr int k_store_schema_version = 6;
+/// through the notification ids, UUID v7 ordered by time, instead of a time index; 7: SMN
+/// subscriptions and herald's settings).
+inline constexpr int k_store_schema_version = 7;
 
 }  // namespace herald

@@ -3,12 +3,19 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <optional>
+#include <stdexcept>
+#include <tuple>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
 
+#include <openssl/rand.h>
+
 #include "herald/store.hpp"
+#include "sinks/smn_signing.hpp"
+#include "validate/endpoint.hpp"
 #include "validate/validate.hpp"
 
 namespace herald {
@@ -16,11 +23,62 @@ namespace {
 
 using validate::parse_smn_urn;
 
+struct SubscriptionState {
+  SmnSubscription subscription;
+  std::string signing_secret;
+  std::string confirm_token;
+  std::string unsubscribe_token;
+};
+
 struct TopicState {
   SmnTopic topic;
   std::deque<std::string> messages;  // the newest, at most kept_messages_per_topic
   std::vector<std::function<void(const std::string&)>> subscribers;
+  std::map<std::string, SubscriptionState, std::less<>> subscriptions;  // by subscription id
 };
+
+constexpr std::size_t k_max_remark = 128;
+
+// 128 random bits as 32 lower-case hex digits: subscription ids and the tokens of the URLs
+// herald hands out.
+std::string random_hex128() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    throw std::runtime_error("herald: the random generator (OpenSSL RAND_bytes) failed");
+  }
+  std::string text;
+  for (const unsigned char b : bytes) text += fmt::format("{:02x}", b);
+  return text;
+}
+
+bool is_hex128(std::string_view text) {
+  return text.size() == 32 && std::ranges::all_of(text, [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// `{topic_urn}:{id}` → (topic_urn, id), or nullopt.
+std::optional<std::pair<std::string_view, std::string_view>> split_subscription_urn(
+    std::string_view urn) {
+  const auto colon = urn.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const auto id = urn.substr(colon + 1);
+  if (!is_hex128(id)) return std::nullopt;
+  return std::pair{urn.substr(0, colon), id};
+}
+
+Error subscription_not_found(std::string_view urn) {
+  return Error{ErrorCode::not_found, fmt::format("subscription_urn: no subscription {}", urn)};
+}
+
+StoredSubscription stored(std::string_view project_id, const TopicState& topic,
+                          std::string_view id, const SubscriptionState& s) {
+  return StoredSubscription{std::string(project_id),  topic.topic.name,
+                            std::string(id),          s.subscription.protocol,
+                            s.subscription.endpoint,  s.subscription.remark,
+                            s.subscription.status == 1, s.signing_secret,
+                            s.confirm_token,          s.unsubscribe_token};
+}
 
 }  // namespace
 
@@ -31,6 +89,31 @@ struct SmnTopics::Impl {
   mutable std::shared_mutex mutex;
   // project → topic name → topic
   std::map<std::string, std::map<std::string, TopicState, std::less<>>, std::less<>> projects;
+
+  // token → (project, subscription urn), for subscribe_url and unsubscribe_url.
+  std::map<std::string, std::pair<std::string, std::string>, std::less<>> confirm_tokens;
+  std::map<std::string, std::pair<std::string, std::string>, std::less<>> unsubscribe_tokens;
+
+  void index(std::string_view project_id, const SubscriptionState& s) {
+    confirm_tokens[s.confirm_token] = {std::string(project_id), s.subscription.subscription_urn};
+    unsubscribe_tokens[s.unsubscribe_token] = {std::string(project_id),
+                                               s.subscription.subscription_urn};
+  }
+  void unindex(const SubscriptionState& s) {
+    confirm_tokens.erase(s.confirm_token);
+    unsubscribe_tokens.erase(s.unsubscribe_token);
+  }
+
+  // The subscription `urn` names in `project_id` and its topic, or nulls. Requires: mutex held.
+  std::pair<TopicState*, SubscriptionState*> find_subscription(std::string_view project_id,
+                                                               std::string_view urn) {
+    const auto parts = split_subscription_urn(urn);
+    if (!parts) return {nullptr, nullptr};
+    auto* topic = find(project_id, parts->first);
+    if (topic == nullptr) return {nullptr, nullptr};
+    const auto it = topic->subscriptions.find(parts->second);
+    return {topic, it == topic->subscriptions.end() ? nullptr : &it->second};
+  }
 
   // The topic `urn` names in `project_id`, or null. Requires: mutex held.
   TopicState* find(std::string_view project_id, std::string_view urn) {
@@ -69,7 +152,36 @@ Result<std::shared_ptr<SmnTopics>> SmnTopics::open(std::string region, std::shar
     SmnTopic topic{
         fmt::format("urn:smn:{}:{}:{}", topics->impl_->region, stored.project_id, stored.name),
         stored.name, stored.display_name};
-    topics->impl_->projects[stored.project_id].emplace(stored.name, TopicState{topic, {}, {}});
+    topics->impl_->projects[stored.project_id].emplace(stored.name, TopicState{topic, {}, {}, {}});
+  }
+  for (const auto& stored : snapshot->subscriptions) {
+    const auto damaged = [&](std::string_view what) {
+      return Error{ErrorCode::unavailable,
+                   fmt::format("store: subscription {} of topic {} of project {}: {}",
+                               stored.subscription_id, stored.topic_name, stored.project_id, what)};
+    };
+    auto& impl = *topics->impl_;
+    const auto project = impl.projects.find(stored.project_id);
+    const auto topic = project == impl.projects.end() ? decltype(project->second.end()){}
+                                                      : project->second.find(stored.topic_name);
+    if (project == impl.projects.end() || topic == project->second.end()) {
+      return damaged("its topic is not stored");
+    }
+    if (!is_hex128(stored.subscription_id) || !is_hex128(stored.confirm_token) ||
+        !is_hex128(stored.unsubscribe_token)) {
+      return damaged("an id or token is not 32 hex digits");
+    }
+    if (auto r = validate::subscription_endpoint(stored.protocol, stored.endpoint); !r) {
+      return damaged(r.error().message());
+    }
+    if (!stored.signing_secret.starts_with("whsec_")) return damaged("a malformed signing secret");
+    SubscriptionState state{
+        SmnSubscription{fmt::format("{}:{}", topic->second.topic.topic_urn, stored.subscription_id),
+                        topic->second.topic.topic_urn, stored.protocol, stored.endpoint,
+                        stored.remark, stored.project_id, stored.confirmed ? 1 : 0},
+        stored.signing_secret, stored.confirm_token, stored.unsubscribe_token};
+    impl.index(stored.project_id, state);
+    topic->second.subscriptions.emplace(stored.subscription_id, std::move(state));
   }
   topics->impl_->store = std::move(store);
   return topics;
@@ -100,7 +212,7 @@ Result<SmnTopicCreated> SmnTopics::create_topic(std::string_view project_id, std
       return r.error();
     }
   }
-  topics.emplace(std::string(name), TopicState{topic, {}, {}});
+  topics.emplace(std::string(name), TopicState{topic, {}, {}, {}});
   return SmnTopicCreated{std::move(topic), true};
 }
 
@@ -138,8 +250,180 @@ Result<void> SmnTopics::delete_topic(std::string_view project_id, std::string_vi
     if (auto r = impl_->store->delete_topic(project_id, parse_smn_urn(topic_urn)->topic); !r) return r;
   }
   auto& topics = impl_->projects.find(project_id)->second;
-  topics.erase(topics.find(parse_smn_urn(topic_urn)->topic));
+  const auto topic = topics.find(parse_smn_urn(topic_urn)->topic);
+  for (const auto& [id, subscription] : topic->second.subscriptions) impl_->unindex(subscription);
+  topics.erase(topic);
   return {};
+}
+
+Result<SmnSubscriptionAdded> SmnTopics::add_subscription(std::string_view project_id,
+                                                         std::string_view topic_urn,
+                                                         std::string_view protocol,
+                                                         std::string_view endpoint,
+                                                         std::string_view remark) {
+  if (auto r = validate::project_id(project_id); !r) return r.error();
+  auto parsed = validate::subscription_endpoint(protocol, endpoint);
+  if (!parsed) return std::move(parsed).error();
+  if (remark.size() > k_max_remark ||
+      std::ranges::any_of(remark, [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+    return Error{ErrorCode::invalid_argument,
+                 "remark: must be at most 128 characters without control characters"};
+  }
+  {
+    std::shared_lock lock(impl_->mutex);
+    const auto* topic = impl_->find(project_id, topic_urn);
+    if (topic == nullptr) return topic_not_found(topic_urn);
+    for (const auto& [id, existing] : topic->subscriptions) {
+      if (existing.subscription.endpoint == endpoint) {
+        return SmnSubscriptionAdded{existing.subscription, false, {}, {}};
+      }
+    }
+  }
+  // The SSRF guard resolves names: outside the lock.
+  if (!impl_->options.allow_private_endpoints) {
+    if (auto r = validate::public_endpoint(*parsed); !r) return r.error();
+  }
+  std::unique_lock lock(impl_->mutex);
+  auto* topic = impl_->find(project_id, topic_urn);
+  if (topic == nullptr) return topic_not_found(topic_urn);
+  for (const auto& [id, existing] : topic->subscriptions) {
+    if (existing.subscription.endpoint == endpoint) {
+      return SmnSubscriptionAdded{existing.subscription, false, {}, {}};
+    }
+  }
+  if (topic->subscriptions.size() >= impl_->options.max_subscriptions_per_topic) {
+    return Error{ErrorCode::quota_exceeded,
+                 fmt::format("endpoint: a topic may hold at most {} subscriptions",
+                             impl_->options.max_subscriptions_per_topic)};
+  }
+  const std::string id = random_hex128();
+  SubscriptionState state{
+      SmnSubscription{fmt::format("{}:{}", topic->topic.topic_urn, id), topic->topic.topic_urn,
+                      std::string(protocol), std::string(endpoint), std::string(remark),
+                      std::string(project_id), impl_->options.auto_confirm ? 1 : 0},
+      detail::new_webhook_secret(), random_hex128(), random_hex128()};
+  if (impl_->store) {
+    if (auto r = impl_->store->put_subscription(stored(project_id, *topic, id, state)); !r) {
+      return r.error();
+    }
+  }
+  impl_->index(project_id, state);
+  SmnSubscriptionAdded added{state.subscription, true, state.signing_secret, state.confirm_token};
+  topic->subscriptions.emplace(id, std::move(state));
+  return added;
+}
+
+Result<SmnSubscriptionPage> SmnTopics::list_subscriptions(std::string_view project_id,
+                                                          std::string_view topic_urn,
+                                                          std::size_t offset,
+                                                          std::size_t limit) const {
+  if (auto r = validate::project_id(project_id); !r) return r.error();
+  if (limit < 1 || limit > 100) {
+    return Error{ErrorCode::invalid_argument, "limit: must be a whole number from 1 to 100"};
+  }
+  std::shared_lock lock(impl_->mutex);
+  const auto* topic = impl_->find(project_id, topic_urn);
+  if (topic == nullptr) return topic_not_found(topic_urn);
+  std::vector<const SmnSubscription*> ordered;
+  ordered.reserve(topic->subscriptions.size());
+  for (const auto& [id, s] : topic->subscriptions) ordered.push_back(&s.subscription);
+  std::ranges::sort(ordered, [](const SmnSubscription* a, const SmnSubscription* b) {
+    return std::tie(a->endpoint, a->subscription_urn) < std::tie(b->endpoint, b->subscription_urn);
+  });
+  SmnSubscriptionPage page;
+  page.subscription_count = ordered.size();
+  for (std::size_t i = offset; i < ordered.size() && page.subscriptions.size() < limit; ++i) {
+    page.subscriptions.push_back(*ordered[i]);
+  }
+  return page;
+}
+
+Result<void> SmnTopics::delete_subscription(std::string_view project_id,
+                                            std::string_view subscription_urn) {
+  if (auto r = validate::project_id(project_id); !r) return r;
+  std::unique_lock lock(impl_->mutex);
+  auto [topic, subscription] = impl_->find_subscription(project_id, subscription_urn);
+  if (subscription == nullptr) return subscription_not_found(subscription_urn);
+  const std::string id(split_subscription_urn(subscription_urn)->second);
+  if (impl_->store) {
+    if (auto r = impl_->store->delete_subscription(project_id, id); !r) return r;
+  }
+  impl_->unindex(*subscription);
+  topic->subscriptions.erase(id);
+  return {};
+}
+
+Result<SmnSubscription> SmnTopics::confirm_subscription(std::string_view token) {
+  std::unique_lock lock(impl_->mutex);
+  const auto it = impl_->confirm_tokens.find(token);
+  if (it == impl_->confirm_tokens.end()) {
+    return Error{ErrorCode::not_found, "token: no subscription waits for this confirmation"};
+  }
+  const auto [project, urn] = it->second;
+  auto [topic, subscription] = impl_->find_subscription(project, urn);
+  if (subscription->subscription.status == 0) {
+    SubscriptionState confirmed = *subscription;
+    confirmed.subscription.status = 1;
+    if (impl_->store) {
+      const std::string id(split_subscription_urn(urn)->second);
+      if (auto r = impl_->store->put_subscription(stored(project, *topic, id, confirmed)); !r) {
+        return r.error();
+      }
+    }
+    *subscription = std::move(confirmed);
+  }
+  return subscription->subscription;
+}
+
+Result<SmnSubscription> SmnTopics::unsubscribe(std::string_view token) {
+  std::unique_lock lock(impl_->mutex);
+  const auto it = impl_->unsubscribe_tokens.find(token);
+  if (it == impl_->unsubscribe_tokens.end()) {
+    return Error{ErrorCode::not_found, "token: no subscription has this unsubscribe token"};
+  }
+  const auto [project, urn] = it->second;
+  auto [topic, subscription] = impl_->find_subscription(project, urn);
+  const std::string id(split_subscription_urn(urn)->second);
+  if (impl_->store) {
+    if (auto r = impl_->store->delete_subscription(project, id); !r) return r.error();
+  }
+  SmnSubscription gone = subscription->subscription;
+  impl_->unindex(*subscription);
+  topic->subscriptions.erase(id);
+  return gone;
+}
+
+Result<std::string> SmnTopics::rotate_signing_secret(std::string_view project_id,
+                                                     std::string_view subscription_urn) {
+  if (auto r = validate::project_id(project_id); !r) return r.error();
+  std::unique_lock lock(impl_->mutex);
+  auto [topic, subscription] = impl_->find_subscription(project_id, subscription_urn);
+  if (subscription == nullptr) return subscription_not_found(subscription_urn);
+  SubscriptionState rotated = *subscription;
+  rotated.signing_secret = detail::new_webhook_secret();
+  if (impl_->store) {
+    const std::string id(split_subscription_urn(subscription_urn)->second);
+    if (auto r = impl_->store->put_subscription(stored(project_id, *topic, id, rotated)); !r) {
+      return r.error();
+    }
+  }
+  *subscription = rotated;
+  return rotated.signing_secret;
+}
+
+std::vector<SmnPushTarget> SmnTopics::push_targets(std::string_view urn) const {
+  std::vector<SmnPushTarget> targets;
+  const auto parsed = parse_smn_urn(urn);
+  if (!parsed) return targets;
+  std::shared_lock lock(impl_->mutex);
+  const auto* topic = impl_->find(parsed->project_id, urn);
+  if (topic == nullptr) return targets;
+  for (const auto& [id, s] : topic->subscriptions) {
+    if (s.subscription.status == 1) {
+      targets.push_back(SmnPushTarget{s.subscription, s.signing_secret, s.unsubscribe_token});
+    }
+  }
+  return targets;
 }
 
 Result<std::vector<std::string>> SmnTopics::messages(std::string_view project_id,

@@ -28,6 +28,10 @@ class MemoryStore final : public Store {
       snapshot.pending.push_back(notification);
     }
     for (const auto& [key, topic] : topics_) snapshot.topics.push_back(topic);
+    for (const auto& [key, subscription] : subscriptions_) {
+      snapshot.subscriptions.push_back(subscription);
+    }
+    snapshot.settings = settings_;
     return snapshot;
   }
   Result<void> put_topic(const StoredTopic& topic) override {
@@ -38,6 +42,25 @@ class MemoryStore final : public Store {
   Result<void> delete_topic(std::string_view project_id, std::string_view name) override {
     std::lock_guard lock(mutex_);
     topics_.erase({std::string(project_id), std::string(name)});
+    std::erase_if(subscriptions_, [&](const auto& entry) {
+      return entry.second.project_id == project_id && entry.second.topic_name == name;
+    });
+    return {};
+  }
+  Result<void> put_subscription(const StoredSubscription& subscription) override {
+    std::lock_guard lock(mutex_);
+    subscriptions_[{subscription.project_id, subscription.subscription_id}] = subscription;
+    return {};
+  }
+  Result<void> delete_subscription(std::string_view project_id,
+                                   std::string_view subscription_id) override {
+    std::lock_guard lock(mutex_);
+    subscriptions_.erase({std::string(project_id), std::string(subscription_id)});
+    return {};
+  }
+  Result<void> put_setting(std::string_view name, std::string_view value) override {
+    std::lock_guard lock(mutex_);
+    settings_[std::string(name)] = std::string(value);
     return {};
   }
   Result<void> begin_deliveries(std::span<const Notification* const> notifications,
@@ -123,6 +146,8 @@ class MemoryStore final : public Store {
   TimePoint prune_before_{};
   detail::RecordLog records_;  // final records, bounded; has its own lock
   std::map<std::pair<std::string, std::string>, StoredTopic> topics_;
+  std::map<std::pair<std::string, std::string>, StoredSubscription> subscriptions_;
+  std::map<std::string, std::string> settings_;
 };
 
 }  // namespace

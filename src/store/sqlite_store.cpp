@@ -81,6 +81,17 @@ DROP INDEX records_by_time;
 CREATE INDEX records_legacy_by_time ON records (trigger_time)
   WHERE substr(notification_id, 15, 1) <> '7';
 )sql",
+    // 7: the SMN stand-in's HTTP(S) subscriptions, and herald's own settings (the SMN signing
+    // key), so that a restarted server pushes to the same endpoints, signed with the same key.
+    R"sql(
+CREATE TABLE smn_subscriptions (
+  project_id TEXT NOT NULL, subscription_id TEXT NOT NULL, topic_name TEXT NOT NULL,
+  protocol TEXT NOT NULL, endpoint TEXT NOT NULL, remark TEXT NOT NULL,
+  confirmed INTEGER NOT NULL, signing_secret TEXT NOT NULL, confirm_token TEXT NOT NULL,
+  unsubscribe_token TEXT NOT NULL,
+  PRIMARY KEY (project_id, subscription_id)) WITHOUT ROWID;
+CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(k_migrations) == k_store_schema_version);
 
@@ -275,6 +286,13 @@ class SqliteStore final : public Store {
         Statement(db_, "UPDATE records SET status = ?, reason = ? WHERE notification_id = ?");
     put_topic_ = Statement(db_, "INSERT OR REPLACE INTO smn_topics VALUES (?,?,?)");
     delete_topic_ = Statement(db_, "DELETE FROM smn_topics WHERE project_id = ? AND name = ?");
+    delete_topic_subscriptions_ = Statement(
+        db_, "DELETE FROM smn_subscriptions WHERE project_id = ? AND topic_name = ?");
+    put_smn_subscription_ =
+        Statement(db_, "INSERT OR REPLACE INTO smn_subscriptions VALUES (?,?,?,?,?,?,?,?,?,?)");
+    delete_smn_subscription_ = Statement(
+        db_, "DELETE FROM smn_subscriptions WHERE project_id = ? AND subscription_id = ?");
+    put_setting_ = Statement(db_, "INSERT OR REPLACE INTO settings VALUES (?,?)");
     // Listing reads on its own connection: in WAL mode it never waits for the writer.
     list_records_ = Statement(
         reader_, std::string(k_record_columns) +
@@ -345,6 +363,17 @@ class SqliteStore final : public Store {
     while (topics.step() == SQLITE_ROW) {
       snapshot.topics.push_back(StoredTopic{topics.text(0), topics.text(1), topics.text(2)});
     }
+    Statement smn(db_,
+                  "SELECT project_id, topic_name, subscription_id, protocol, endpoint, remark, "
+                  "confirmed, signing_secret, confirm_token, unsubscribe_token "
+                  "FROM smn_subscriptions ORDER BY 1, 2, 3");
+    while (smn.step() == SQLITE_ROW) {
+      snapshot.subscriptions.push_back(StoredSubscription{
+          smn.text(0), smn.text(1), smn.text(2), smn.text(3), smn.text(4), smn.text(5),
+          smn.integer(6) != 0, smn.text(7), smn.text(8), smn.text(9)});
+    }
+    Statement settings(db_, "SELECT name, value FROM settings");
+    while (settings.step() == SQLITE_ROW) snapshot.settings[settings.text(0)] = settings.text(1);
     Statement timers(db_, "SELECT * FROM expiry_timers ORDER BY 1, 2, 3");
     while (timers.step() == SQLITE_ROW) {
       const auto type = parse_secret_type(timers.text(4));
@@ -420,7 +449,33 @@ class SqliteStore final : public Store {
     });
   }
   Result<void> delete_topic(std::string_view project_id, std::string_view name) override {
-    return write([&] { return run(delete_topic_.bind(1, project_id).bind(2, name)); });
+    return write([&]() -> Result<void> {
+      if (auto r = run(delete_topic_subscriptions_.bind(1, project_id).bind(2, name)); !r) return r;
+      return run(delete_topic_.bind(1, project_id).bind(2, name));
+    });
+  }
+  Result<void> put_subscription(const StoredSubscription& s) override {
+    return write([&] {
+      return run(put_smn_subscription_.bind(1, s.project_id)
+                     .bind(2, s.subscription_id)
+                     .bind(3, s.topic_name)
+                     .bind(4, s.protocol)
+                     .bind(5, s.endpoint)
+                     .bind(6, s.remark)
+                     .bind(7, std::int64_t{s.confirmed ? 1 : 0})
+                     .bind(8, s.signing_secret)
+                     .bind(9, s.confirm_token)
+                     .bind(10, s.unsubscribe_token));
+    });
+  }
+  Result<void> delete_subscription(std::string_view project_id,
+                                   std::string_view subscription_id) override {
+    return write([&] {
+      return run(delete_smn_subscription_.bind(1, project_id).bind(2, subscription_id));
+    });
+  }
+  Result<void> put_setting(std::string_view name, std::string_view value) override {
+    return write([&] { return run(put_setting_.bind(1, name).bind(2, value)); });
   }
 
   // Records the notifications as pending (the outbox), in the writer's next transaction.
@@ -881,7 +936,8 @@ class SqliteStore final : public Store {
   std::thread maintenance_;
   Statement put_event_, delete_event_, put_secret_, clear_subscriptions_, put_subscription_,
       delete_secret_, delete_timers_of_secret_, put_timer_, delete_timer_, put_record_,
-      prune_records_, prune_legacy_records_, finish_record_, put_topic_, delete_topic_, begin_, commit_, rollback_;
+      prune_records_, prune_legacy_records_, finish_record_, put_topic_, delete_topic_, delete_topic_subscriptions_,
+      put_smn_subscription_, delete_smn_subscription_, put_setting_, begin_, commit_, rollback_;
 };
 
 // The integer answer of a one-row query, or the SQLite error.
