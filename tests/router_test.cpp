@@ -228,6 +228,86 @@ TEST_F(router_test, smn_topics) {
       404);
 }
 
+TEST_F(router_test, smn_subscriptions_are_added_listed_confirmed_rotated_and_deleted) {
+  ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"alerts"})").status, 201);
+  const std::string topic = "/v2/project-a/notifications/topics/urn:smn:region-1:project-a:alerts";
+  // A public address literal: no resolver, and the SSRF guard lets it through.
+  const auto added = call("POST", topic + "/subscriptions",
+                          R"({"protocol":"https","endpoint":"https://93.184.216.34/hook","remark":"ops"})");
+  ASSERT_EQ(added.status, 200) << added.body;
+  const std::string urn(body_of(added).at("subscription_urn").as_string());
+  EXPECT_TRUE(urn.starts_with("urn:smn:region-1:project-a:alerts:")) << urn;
+  EXPECT_TRUE(std::string(body_of(added).at("signing_secret").as_string()).starts_with("whsec_"));
+  const auto again = call("POST", topic + "/subscriptions",
+                          R"({"protocol":"https","endpoint":"https://93.184.216.34/hook"})");
+  EXPECT_EQ(body_of(again).at("subscription_urn").as_string(), urn) << "the existing URN";
+  EXPECT_FALSE(body_of(again).contains("signing_secret")) << "shown once";
+
+  const auto listed = call("GET", topic + "/subscriptions?limit=10");
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(body_of(listed).at("subscription_count").as_int64(), 1);
+  EXPECT_EQ(body_of(listed).at("subscriptions").at(0),
+            (json::object{{"topic_urn", "urn:smn:region-1:project-a:alerts"},
+                          {"protocol", "https"},
+                          {"subscription_urn", urn},
+                          {"owner", "project-a"},
+                          {"endpoint", "https://93.184.216.34/hook"},
+                          {"remark", "ops"},
+                          {"status", 0}}));
+
+  // subscribe_url's link: unauthenticated, the token is the credential.
+  const auto token = topics_->add_subscription(k_project_a, "urn:smn:region-1:project-a:alerts",
+                                               "https", "https://93.184.216.35/other")
+                         ->confirm_token;
+  EXPECT_EQ(call("GET", "/v2/smn/subscriptions/confirm?token=" + std::string(32, '0'), {}, nullptr)
+                .status,
+            404);
+  const auto confirmed = call("GET", "/v2/smn/subscriptions/confirm?token=" + token, {}, nullptr);
+  ASSERT_EQ(confirmed.status, 200) << confirmed.body;
+  EXPECT_EQ(call("POST", "/v2/smn/subscriptions/confirm?token=" + token, {}, nullptr).status, 405);
+  EXPECT_EQ(call("GET", "/v2/smn/subscriptions/confirm", {}, nullptr).status, 400);
+  const auto targets = topics_->push_targets("urn:smn:region-1:project-a:alerts");
+  ASSERT_EQ(targets.size(), 1U);
+
+  const auto rotated = call("POST", "/v2/project-a/notifications/subscriptions/" + urn + "/signing-secret");
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  EXPECT_NE(body_of(rotated).at("signing_secret"), body_of(added).at("signing_secret"));
+
+  const auto unsubscribed = call(
+      "GET", "/v2/smn/subscriptions/unsubscribe?token=" + targets[0].unsubscribe_token, {}, nullptr);
+  EXPECT_EQ(unsubscribed.status, 200);
+  EXPECT_EQ(call("DELETE", "/v2/project-a/notifications/subscriptions/" + urn).status, 200);
+  EXPECT_EQ(call("DELETE", "/v2/project-a/notifications/subscriptions/" + urn).status, 404);
+  EXPECT_EQ(body_of(call("GET", topic + "/subscriptions")).at("subscription_count").as_int64(), 0);
+}
+
+TEST_F(router_test, a_bad_subscription_is_refused_naming_the_field) {
+  ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"alerts"})").status, 201);
+  const std::string path =
+      "/v2/project-a/notifications/topics/urn:smn:region-1:project-a:alerts/subscriptions";
+  const std::pair<const char*, const char*> rows[] = {
+      {R"({"protocol":"email","endpoint":"https://93.184.216.34/"})", "protocol"},
+      {R"({"protocol":"https","endpoint":"http://93.184.216.34/"})", "endpoint"},
+      {R"({"protocol":"https","endpoint":"https://user:pw@93.184.216.34/"})", "endpoint"},
+      {R"({"protocol":"http","endpoint":"http://127.0.0.1:8080/"})",
+       "endpoint: 127.0.0.1 is a loopback address"},
+      {R"({"protocol":"http","endpoint":"http://169.254.169.254/"})", "link-local"},
+      {R"({"protocol":"http"})", "endpoint"},
+      {R"({"endpoint":"http://93.184.216.34/"})", "protocol"},
+  };
+  for (const auto& [body, field] : rows) {
+    const auto response = call("POST", path, body);
+    EXPECT_EQ(response.status, 400) << body;
+    EXPECT_EQ(error_code_of(response), "CSMS.0002") << body;
+    EXPECT_NE(error_msg_of(response).find(field), std::string::npos) << error_msg_of(response);
+  }
+  const auto missing = call(
+      "POST", "/v2/project-a/notifications/topics/urn:smn:region-1:project-a:nope/subscriptions",
+      R"({"protocol":"https","endpoint":"https://93.184.216.34/"})");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(body_of(call("GET", path)).at("subscription_count").as_int64(), 0);
+}
+
 TEST_F(router_test, topics_of_another_project_are_invisible) {
   ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"mine"})").status, 201);
   const auto theirs = call("GET", "/v2/project-b/notifications/topics", {}, k_token_b);

@@ -62,6 +62,10 @@ class RestRouter {
   [[nodiscard]] static HttpResponse error_response(const Error& error);
 
  private:
+  // GET subscribe_url / unsubscribe_url (unauthenticated: the token is the credential).
+  HttpResponse token_link(const HttpRequest& request, bool confirm, std::string_view query_text,
+                          std::string_view request_id) const;
+
   Engine& engine_;
   SmnTopics& topics_;
   const std::map<std::string, std::string, std::less<>> tokens_;

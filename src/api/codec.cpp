@@ -320,6 +320,22 @@ Result<TopicRequest> decode_topic(std::string_view body) {
   return request;
 }
 
+Result<SubscriptionRequest> decode_subscription(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (!parsed) return std::move(parsed).error();
+  SubscriptionRequest request;
+  auto protocol = required_string(*parsed, "protocol", "protocol");
+  if (!protocol) return std::move(protocol).error();
+  request.protocol = std::move(protocol).value();
+  auto endpoint = required_string(*parsed, "endpoint", "endpoint");
+  if (!endpoint) return std::move(endpoint).error();
+  request.endpoint = std::move(endpoint).value();
+  auto remark = optional_string(*parsed, "remark", "remark");
+  if (!remark) return std::move(remark).error();
+  request.remark = remark->value_or("");
+  return request;
+}
+
 std::string encode_event(const Event& event) {
   return json::serialize(json::object{{"event", event_object(event)}});
 }
@@ -404,6 +420,38 @@ std::string encode_topics(std::string_view request_id, const SmnTopicPage& page)
 
 std::string encode_request_id(std::string_view request_id) {
   return json::serialize(json::object{{"request_id", request_id}});
+}
+
+std::string encode_subscription_added(std::string_view request_id,
+                                      const SmnSubscriptionAdded& added) {
+  json::object object{{"request_id", request_id},
+                      {"subscription_urn", added.subscription.subscription_urn}};
+  // herald's extension, shown only when this call made the subscription.
+  if (added.created) object["signing_secret"] = added.signing_secret;
+  return json::serialize(object);
+}
+
+std::string encode_subscriptions(std::string_view request_id, const SmnSubscriptionPage& page) {
+  json::array array;
+  for (const auto& s : page.subscriptions) {
+    array.emplace_back(json::object{{"topic_urn", s.topic_urn},
+                                    {"protocol", s.protocol},
+                                    {"subscription_urn", s.subscription_urn},
+                                    {"owner", s.owner},
+                                    {"endpoint", s.endpoint},
+                                    {"remark", s.remark},
+                                    {"status", s.status}});
+  }
+  return json::serialize(json::object{{"request_id", request_id},
+                                      {"subscription_count", page.subscription_count},
+                                      {"subscriptions", std::move(array)}});
+}
+
+std::string encode_signing_secret(std::string_view request_id, std::string_view subscription_urn,
+                                  std::string_view secret) {
+  return json::serialize(json::object{{"request_id", request_id},
+                                      {"subscription_urn", subscription_urn},
+                                      {"signing_secret", secret}});
 }
 
 std::string encode_error(const Error& error) {

@@ -35,6 +35,12 @@ struct TopicRequest {
   std::string display_name;
 };
 
+struct SubscriptionRequest {
+  std::string protocol;
+  std::string endpoint;
+  std::string remark;
+};
+
 Result<EventSpec> decode_event_spec(std::string_view body);
 Result<EventPatch> decode_event_patch(std::string_view body);
 Result<std::vector<std::string>> decode_subscriptions(std::string_view body);
@@ -42,6 +48,8 @@ Result<LifecycleRequest> decode_lifecycle(std::string_view body);
 /// `{"expire_time": ms}`, an integer.
 Result<std::int64_t> decode_expire_time(std::string_view body);
 Result<TopicRequest> decode_topic(std::string_view body);
+/// AddSubscription's body: protocol, endpoint (required), remark (optional).
+Result<SubscriptionRequest> decode_subscription(std::string_view body);
 
 std::string encode_event(const Event& event);  // {"event": …}
 std::string encode_events(const Page<Event>& page);
@@ -54,6 +62,13 @@ std::string encode_topic_created(std::string_view request_id, const SmnTopic& to
 std::string encode_topic(std::string_view request_id, const SmnTopic& topic);
 std::string encode_topics(std::string_view request_id, const SmnTopicPage& page);
 std::string encode_request_id(std::string_view request_id);
+/// {"request_id", "subscription_urn"} and, when the call made it, "signing_secret".
+std::string encode_subscription_added(std::string_view request_id,
+                                      const SmnSubscriptionAdded& added);
+std::string encode_subscriptions(std::string_view request_id, const SmnSubscriptionPage& page);
+/// {"request_id", "subscription_urn", "signing_secret"}: a rotated secret.
+std::string encode_signing_secret(std::string_view request_id, std::string_view subscription_urn,
+                                  std::string_view secret);
 std::string encode_error(const Error& error);
 
 }  // namespace herald::api

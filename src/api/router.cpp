@@ -119,6 +119,9 @@ enum class RouteId {
   version,
   topics,
   topic,
+  subscriptions,
+  subscription,
+  signing_secret,
 };
 
 struct Route {
@@ -163,6 +166,16 @@ std::optional<Route> match(const std::vector<std::string_view>& s) {
     if (s.size() == 4) return Route{RouteId::topics, {s[1]}, "GET, HEAD, POST"};
     if (s.size() == 5 && var(4)) {
       return Route{RouteId::topic, {s[1], s[4]}, "GET, HEAD, DELETE"};
+    }
+    if (s.size() == 6 && var(4) && is(5, "subscriptions")) {
+      return Route{RouteId::subscriptions, {s[1], s[4]}, "GET, HEAD, POST"};
+    }
+    return std::nullopt;
+  }
+  if (is(0, "v2") && is(2, "notifications") && is(3, "subscriptions") && var(4)) {
+    if (s.size() == 5) return Route{RouteId::subscription, {s[1], s[4]}, "DELETE"};
+    if (s.size() == 6 && is(5, "signing-secret")) {
+      return Route{RouteId::signing_secret, {s[1], s[4]}, "POST"};
     }
   }
   return std::nullopt;
@@ -235,6 +248,10 @@ class Dispatcher {
       case RouteId::version: return method == "PUT" ? set_expiry() : show_expiry();
       case RouteId::topics: return method == "POST" ? create_topic() : list_topics();
       case RouteId::topic: return method == "GET" ? show_topic() : delete_topic();
+      case RouteId::subscriptions:
+        return method == "POST" ? add_subscription() : list_subscriptions();
+      case RouteId::subscription: return delete_subscription();
+      case RouteId::signing_secret: return rotate_signing_secret();
     }
     return RestRouter::error_response(Error{ErrorCode::internal, "internal error"});
   }
@@ -373,22 +390,28 @@ class Dispatcher {
     return json_response(created->created ? 201 : 200,
                          api::encode_topic_created(request_id_, created->topic));
   }
-  HttpResponse list_topics() {
-    // SMN's paging: offset (default 0) and limit (1..100, default 100).
+  // SMN's paging: offset (default 0) and limit (1..100, default 100).
+  Result<std::pair<std::size_t, std::size_t>> smn_page() {
     std::size_t offset = 0;
     std::size_t limit = 100;
     if (const auto text = query_value(query_, "offset")) {
       const auto parsed = parse_whole_number(*text);
-      if (!parsed) return fail(invalid("offset: must be a whole number from 0"));
+      if (!parsed) return invalid("offset: must be a whole number from 0");
       offset = *parsed;
     }
     if (const auto text = query_value(query_, "limit")) {
       const auto parsed = parse_whole_number(*text);
       if (!parsed || *parsed < 1 || *parsed > 100) {
-        return fail(invalid("limit: must be a whole number from 1 to 100"));
+        return invalid("limit: must be a whole number from 1 to 100");
       }
       limit = *parsed;
     }
+    return std::pair{offset, limit};
+  }
+  HttpResponse list_topics() {
+    auto page = smn_page();
+    if (!page) return fail(page.error());
+    const auto [offset, limit] = *page;
     auto topics = topics_.list_topics(project_, offset, limit);
     if (!topics) return fail(topics.error());
     return json_response(200, api::encode_topics(request_id_, *topics));
@@ -407,6 +430,40 @@ class Dispatcher {
     return json_response(200, api::encode_request_id(request_id_));
   }
 
+  HttpResponse add_subscription() {
+    auto urn = variable(1, "topic_urn", nullptr);
+    if (!urn) return fail(urn.error());
+    auto request = api::decode_subscription(request_.body);
+    if (!request) return fail(request.error());
+    auto added = topics_.add_subscription(project_, *urn, request->protocol, request->endpoint,
+                                          request->remark);
+    if (!added) return fail(added.error());
+    return json_response(200, api::encode_subscription_added(request_id_, *added));
+  }
+  HttpResponse list_subscriptions() {
+    auto urn = variable(1, "topic_urn", nullptr);
+    if (!urn) return fail(urn.error());
+    auto page = smn_page();
+    if (!page) return fail(page.error());
+    const auto [offset, limit] = *page;
+    auto listed = topics_.list_subscriptions(project_, *urn, offset, limit);
+    if (!listed) return fail(listed.error());
+    return json_response(200, api::encode_subscriptions(request_id_, *listed));
+  }
+  HttpResponse delete_subscription() {
+    auto urn = variable(1, "subscription_urn", nullptr);
+    if (!urn) return fail(urn.error());
+    if (auto r = topics_.delete_subscription(project_, *urn); !r) return fail(r.error());
+    return json_response(200, api::encode_request_id(request_id_));
+  }
+  HttpResponse rotate_signing_secret() {
+    auto urn = variable(1, "subscription_urn", nullptr);
+    if (!urn) return fail(urn.error());
+    auto secret = topics_.rotate_signing_secret(project_, *urn);
+    if (!secret) return fail(secret.error());
+    return json_response(200, api::encode_signing_secret(request_id_, *urn, *secret));
+  }
+
   Engine& engine_;
   SmnTopics& topics_;
   const HttpRequest& request_;
@@ -417,6 +474,26 @@ class Dispatcher {
 };
 
 }  // namespace
+
+HttpResponse RestRouter::token_link(const HttpRequest& request, bool confirm,
+                                    std::string_view query_text,
+                                    std::string_view request_id) const {
+  if (request.method != "GET" && request.method != "HEAD") {
+    auto denied = error_response(
+        Error{ErrorCode::method_not_allowed, "method not allowed here; allowed: GET, HEAD"});
+    denied.headers.emplace_back("Allow", "GET, HEAD");
+    return denied;
+  }
+  auto query = parse_query(query_text);
+  if (!query) return error_response(query.error());
+  const auto token = query_value(*query, "token");
+  if (!token) return error_response(invalid("token: is required"));
+  auto done = confirm ? topics_.confirm_subscription(*token) : topics_.unsubscribe(*token);
+  if (!done) return error_response(done.error());
+  if (!confirm) return json_response(200, api::encode_request_id(request_id));
+  SmnSubscriptionAdded confirmed{*done, false, {}, {}};
+  return json_response(200, api::encode_subscription_added(request_id, confirmed));
+}
 
 HttpResponse RestRouter::handle(const HttpRequest& request) const {
   const std::string request_id = detail::new_uuid_v4();
@@ -441,6 +518,12 @@ HttpResponse RestRouter::handle(const HttpRequest& request) const {
         segments.push_back(rest.substr(0, slash));
         if (slash == std::string_view::npos) break;
         rest = rest.substr(slash + 1);
+      }
+      // subscribe_url and unsubscribe_url: unauthenticated, the token is the credential (§5).
+      if (segments.size() == 4 && segments[0] == "v2" && segments[1] == "smn" &&
+          segments[2] == "subscriptions" &&
+          (segments[3] == "confirm" || segments[3] == "unsubscribe")) {
+        return token_link(request, segments[3] == "confirm", query_text, request_id);
       }
       const auto route = match(segments);
       if (!route) return error_response(Error{ErrorCode::no_such_route, "no route for this path"});
