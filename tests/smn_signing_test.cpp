@@ -4,6 +4,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <openssl/hmac.h>
+
+#include <boost/json.hpp>
+
+#include "sinks/smn_push_message.hpp"
 #include "sinks/smn_signing.hpp"
 
 namespace herald::detail {
@@ -108,6 +113,83 @@ TEST(smn_signing_test, the_webhook_signature_matches_the_standard_webhooks_test_
   EXPECT_EQ(from_base64(secret.substr(6))->size(), 32U);
   EXPECT_NE(secret, new_webhook_secret());
   EXPECT_TRUE(webhook_signature(secret, "m", "1", "b").ok());
+}
+
+TEST(smn_push_message_test, a_notification_carries_every_field_and_both_signatures_verify) {
+  const auto key = SigningKey::generate().value();
+  const std::string secret = new_webhook_secret();
+  SmnPushMessage m{.type = SmnPushMessage::Type::notification,
+                   .topic_urn = "urn:smn:region-1:p:t",
+                   .subscription_urn = "urn:smn:region-1:p:t:0123456789abcdef0123456789abcdef",
+                   .message_id = "01900000-0000-7000-8000-000000000001",
+                   .message = R"({"event_name":"e","secret_name":"db"})",
+                   .subject = "e",
+                   .timestamp = 1'796'110'156,  // 2026-12-01T07:29:16Z
+                   .unsubscribe_url = "http://herald:8080/v2/smn/subscriptions/unsubscribe?token=u",
+                   .signing_cert_url = "http://herald:8080/v2/smn/certificates/k.pem"};
+  const std::string body = smn_push_body(m, key);
+  const auto json = boost::json::parse(body).as_object();
+  EXPECT_EQ(json.at("type").as_string(), "Notification");
+  EXPECT_EQ(json.at("topic_urn").as_string(), m.topic_urn);
+  EXPECT_EQ(json.at("message_id").as_string(), m.message_id);
+  EXPECT_EQ(json.at("message").as_string(), m.message) << "the herald message, as a string";
+  EXPECT_EQ(json.at("subject").as_string(), "e");
+  EXPECT_EQ(json.at("timestamp").as_string(), "2026-12-01T07:29:16Z");
+  EXPECT_EQ(json.at("signature_version").as_string(), "v1");
+  EXPECT_EQ(json.at("signing_cert_url").as_string(), m.signing_cert_url);
+  EXPECT_EQ(json.at("unsubscribe_url").as_string(), m.unsubscribe_url);
+  EXPECT_FALSE(json.contains("subscribe_url"));
+  // The receiver's SMN check: the sorted fields, with the served certificate.
+  const std::string to_sign = "message\n" + m.message + "\nmessage_id\n" + m.message_id +
+                              "\nsubject\ne\ntimestamp\n2026-12-01T07:29:16Z\ntopic_urn\n" +
+                              m.topic_urn + "\ntype\nNotification\n";
+  EXPECT_TRUE(receiver_verifies(key.certificate_pem(), to_sign,
+                                std::string(json.at("signature").as_string())));
+
+  const auto headers = smn_push_headers(m, body, secret, 1'796'110'200).value();
+  const auto header = [&](std::string_view name) {
+    for (const auto& [k, v] : headers) {
+      if (k == name) return v;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(header("X-SMN-MESSAGE-TYPE"), "Notification");
+  EXPECT_EQ(header("X-SMN-MESSAGE-ID"), m.message_id);
+  EXPECT_EQ(header("X-SMN-TOPIC-URN"), m.topic_urn);
+  EXPECT_EQ(header("X-SMN-SUBSCRIPTION-URN"), m.subscription_urn);
+  EXPECT_EQ(header("webhook-id"), m.message_id);
+  EXPECT_EQ(header("webhook-timestamp"), "1796110200") << "the attempt's time";
+  // The receiver's Standard Webhooks check, with OpenSSL's HMAC directly.
+  const auto key_bytes = from_base64(secret.substr(6)).value();
+  const std::string signed_text = m.message_id + ".1796110200." + body;
+  unsigned char mac[32];
+  unsigned int mac_size = 0;
+  HMAC(EVP_sha256(), key_bytes.data(), static_cast<int>(key_bytes.size()),
+       reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), mac,
+       &mac_size);
+  EXPECT_EQ(header("webhook-signature"),
+            "v1," + base64(std::string_view(reinterpret_cast<const char*>(mac), mac_size)));
+}
+
+TEST(smn_push_message_test, a_confirmation_carries_its_subscribe_url_signed) {
+  const auto key = SigningKey::generate().value();
+  SmnPushMessage m{.type = SmnPushMessage::Type::confirmation,
+                   .topic_urn = "urn:smn:region-1:p:t",
+                   .message_id = "c-1",
+                   .message = "You are invited to subscribe to topic urn:smn:region-1:p:t",
+                   .timestamp = 1'796'110'156,
+                   .subscribe_url = "http://herald:8080/v2/smn/subscriptions/confirm?token=c",
+                   .signing_cert_url = "http://herald:8080/v2/smn/certificates/k.pem"};
+  const auto json = boost::json::parse(smn_push_body(m, key)).as_object();
+  EXPECT_EQ(json.at("type").as_string(), "SubscriptionConfirmation");
+  EXPECT_EQ(json.at("subscribe_url").as_string(), m.subscribe_url);
+  EXPECT_FALSE(json.contains("subject"));
+  EXPECT_FALSE(json.contains("unsubscribe_url"));
+  const std::string to_sign = "message\n" + m.message + "\nmessage_id\nc-1\nsubscribe_url\n" +
+                              m.subscribe_url + "\ntimestamp\n2026-12-01T07:29:16Z\ntopic_urn\n" +
+                              m.topic_urn + "\ntype\nSubscriptionConfirmation\n";
+  EXPECT_TRUE(receiver_verifies(key.certificate_pem(), to_sign,
+                                std::string(json.at("signature").as_string())));
 }
 
 }  // namespace
