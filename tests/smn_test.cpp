@@ -1,6 +1,10 @@
 // The SMN stand-in's topics: created idempotently by name, URNs as SMN forms them, per project.
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+#include <thread>
+
+#include "receiver.hpp"
 #include "test_support.hpp"
 
 namespace herald {
@@ -249,6 +253,157 @@ TEST_F(smn_subscription_test, deleting_the_topic_deletes_its_subscriptions) {
   urn_ = smn_.create_topic(k_project, "rotations")->topic.topic_urn;
   EXPECT_EQ(smn_.list_subscriptions(k_project, urn_)->subscription_count, 0U)
       << "a topic made again under the name starts empty";
+}
+
+
+// ------------------------------------------------------------ pushes to real receivers (§5)
+
+class smn_push_test : public ::testing::Test {
+ protected:
+  smn_push_test() {
+    SmnOptions o;
+    o.allow_private_endpoints = true;  // the receivers listen on loopback
+    smn_ = std::make_shared<SmnTopics>("region-1", o);
+    SmnPushOptions push;
+    push.public_url = "http://herald.test:8080/";
+    push.retry.initial_backoff = std::chrono::milliseconds(10);
+    push.retry.max_backoff = std::chrono::milliseconds(40);
+    push.attempt_timeout = std::chrono::milliseconds(3000);
+    EXPECT_TRUE(smn_->start_pushing(push).ok());
+    urn_ = smn_->create_topic(k_project, "rotations")->topic.topic_urn;
+    sink_ = engine_.connect_sink("SMN", smn_sink(smn_));
+    EXPECT_TRUE(engine_
+                    .create_event(k_project, {"rotated", {EventType::secret_rotated},
+                                              EventState::enabled, {"SMN", urn_, "rotations"}})
+                    .ok());
+    EXPECT_TRUE(engine_.set_subscriptions(k_project, "db", std::vector<std::string>{"rotated"}).ok());
+  }
+
+  // Subscribes the receiver and confirms through the token of the confirmation it received.
+  std::string subscribe(testing::Receiver& receiver) {
+    const auto added = smn_->add_subscription(k_project, urn_, "http", receiver.url()).value();
+    const auto confirmation = wait_for(receiver, 1).at(0);
+    const auto body = boost::json::parse(confirmation.body).as_object();
+    EXPECT_EQ(body.at("type").as_string(), "SubscriptionConfirmation");
+    const std::string url(body.at("subscribe_url").as_string());
+    EXPECT_TRUE(url.starts_with("http://herald.test:8080/v2/smn/subscriptions/confirm?token="))
+        << url;
+    EXPECT_TRUE(smn_->confirm_subscription(url.substr(url.find("token=") + 6)).ok());
+    return added.subscription.subscription_urn;
+  }
+
+  static std::vector<testing::ReceivedRequest> wait_for(const testing::Receiver& receiver,
+                                                        std::size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (receiver.requests().size() < count && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return receiver.requests();
+  }
+  std::vector<SmnDeliveryLine> wait_final(std::size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto lines = smn_->deliveries(k_project, urn_).value();
+      const auto final = std::count_if(lines.begin(), lines.end(),
+                                       [](const auto& l) { return l.status != "PENDING"; });
+      if (static_cast<std::size_t>(final) >= count) return lines;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return smn_->deliveries(k_project, urn_).value();
+  }
+  std::string trigger() {
+    return std::string(
+        engine_.trigger(k_project, {"db", EventType::secret_rotated}).value().notifications.at(0).notification_id);
+  }
+
+  std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
+  Engine engine_{Options{}, clock_};
+  std::shared_ptr<SmnTopics> smn_;
+  std::string urn_;
+  ScopedConnection sink_;
+};
+
+TEST_F(smn_push_test, a_trigger_reaches_the_confirmed_receiver_once_with_every_field) {
+  testing::Receiver receiver;
+  const std::string subscription = subscribe(receiver);
+  const std::string id = trigger();
+  const auto requests = wait_for(receiver, 2);
+  ASSERT_EQ(requests.size(), 2U);
+  const auto& push = requests[1];
+  EXPECT_EQ(push.method, "POST");
+  EXPECT_EQ(push.header("x-smn-message-type"), "Notification");
+  EXPECT_EQ(push.header("x-smn-message-id"), id);
+  EXPECT_EQ(push.header("x-smn-topic-urn"), urn_);
+  EXPECT_EQ(push.header("x-smn-subscription-urn"), subscription);
+  EXPECT_EQ(push.header("webhook-id"), id);
+  EXPECT_TRUE(push.header("webhook-signature").starts_with("v1,"));
+  const auto body = boost::json::parse(push.body).as_object();
+  EXPECT_EQ(body.at("message_id").as_string(), id);
+  EXPECT_EQ(body.at("subject").as_string(), "rotated");
+  const auto message = boost::json::parse(body.at("message").as_string()).as_object();
+  EXPECT_EQ(message.at("notification_id").as_string(), id) << "the herald message, as a string";
+  const std::string cert_url(body.at("signing_cert_url").as_string());
+  const auto key_id = cert_url.substr(cert_url.rfind('/') + 1, 16);
+  EXPECT_TRUE(smn_->signing_certificate(key_id)->starts_with("-----BEGIN CERTIFICATE-----"));
+  const auto lines = wait_final(1);
+  ASSERT_EQ(lines.size(), 1U) << "confirmations are not in the delivery log";
+  EXPECT_EQ(lines[0].status, "DELIVERED");
+  EXPECT_EQ(lines[0].attempts, 1U);
+  EXPECT_EQ(lines[0].last_http_status, 200);
+  EXPECT_EQ(lines[0].next_attempt_time, std::nullopt);
+}
+
+TEST_F(smn_push_test, five_hundred_twice_then_two_hundred_is_three_attempts_with_one_message_id) {
+  testing::Receiver receiver;
+  subscribe(receiver);
+  receiver.script({{.status = 500}, {.status = 500}, {.status = 200}});
+  const std::string id = trigger();
+  const auto lines = wait_final(1);
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_EQ(lines[0].status, "DELIVERED");
+  EXPECT_EQ(lines[0].attempts, 3U);
+  const auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 4U) << "the confirmation, then three attempts";
+  for (std::size_t i = 1; i < 4; ++i) EXPECT_EQ(requests[i].header("x-smn-message-id"), id);
+}
+
+TEST_F(smn_push_test, a_404_is_final_after_one_attempt_and_a_410_unsubscribes) {
+  testing::Receiver missing;
+  testing::Receiver gone;
+  subscribe(missing);
+  const std::string gone_urn = subscribe(gone);
+  missing.script({{.status = 404}});
+  gone.script({{.status = 410}});
+  trigger();
+  const auto lines = wait_final(2);
+  ASSERT_EQ(lines.size(), 2U);
+  for (const auto& line : lines) {
+    EXPECT_EQ(line.status, "FAILED");
+    EXPECT_EQ(line.attempts, 1U) << line.subscription_urn;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (smn_->list_subscriptions(k_project, urn_)->subscription_count != 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const auto left = smn_->list_subscriptions(k_project, urn_).value();
+  ASSERT_EQ(left.subscription_count, 1U) << "410 removed its subscription";
+  EXPECT_NE(left.subscriptions[0].subscription_urn, gone_urn);
+}
+
+TEST_F(smn_push_test, a_receiver_that_hangs_does_not_delay_another_on_the_same_topic) {
+  testing::Receiver hung;
+  testing::Receiver healthy;
+  subscribe(hung);
+  subscribe(healthy);
+  hung.script({{.hang = true}, {.hang = true}, {.hang = true}, {.hang = true}, {.hang = true}});
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) trigger();
+  const auto got = wait_for(healthy, 6);  // its confirmation and five pushes
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(got.size(), 6U);
+  EXPECT_LT(took, std::chrono::milliseconds(2500))
+      << "the healthy receiver got all five before the hung one's first attempt timed out (3 s)";
 }
 
 }  // namespace herald

@@ -16,13 +16,17 @@
 // held, on the publishing thread.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "herald/error.hpp"
+#include "herald/options.hpp"
 #include "herald/sink.hpp"
 
 namespace herald {
@@ -69,6 +73,42 @@ struct SmnPushTarget {
   SmnSubscription subscription;
   std::string signing_secret;
   std::string unsubscribe_token;
+};
+
+/// How an SmnTopics pushes to its subscriptions (start_pushing).
+struct SmnPushOptions {
+  /// The base of the URLs herald hands out (subscribe_url, unsubscribe_url, signing_cert_url),
+  /// e.g. "http://herald.example:8080"; no trailing slash needed.
+  std::string public_url = "http://127.0.0.1:8080";
+  /// Worker threads attempting pushes. Default: 16 (a hung receiver holds at most
+  /// max_in_flight_per_subscription of them).
+  std::size_t workers = 16;
+  /// First try, then up to max_retries (default 6) with full-jitter backoff, 1 s doubling to 60 s.
+  RetryPolicy retry;
+  /// One attempt's limit. Default: 5 s.
+  std::chrono::milliseconds attempt_timeout{5000};
+  /// Pushes in flight at once per subscription (default 4) and per origin (default 16).
+  std::size_t max_in_flight_per_subscription = 4;
+  std::size_t max_in_flight_per_origin = 16;
+  /// Pushes waiting or being retried, in all; beyond it a publish fails (FAIL, retried by the
+  /// engine's delivery). Default: 100 000.
+  std::size_t max_queued_pushes = 100'000;
+  /// Delivery log lines kept per topic, the newest. Default: 1000.
+  std::size_t kept_deliveries_per_topic = 1000;
+  /// A PEM RSA private key (PKCS#1 or PKCS#8, at least 2048 bits) to sign with; empty: the key
+  /// kept in the store, or a new one (kept in the store when there is one).
+  std::string signing_key_pem;
+};
+
+/// One line of a topic's delivery log (herald extension).
+struct SmnDeliveryLine {
+  std::string message_id;
+  std::string subscription_urn;
+  std::string status;  ///< "PENDING", "DELIVERED" or "FAILED"
+  std::size_t attempts = 0;
+  std::optional<int> last_http_status;
+  std::string last_error;
+  std::optional<std::int64_t> next_attempt_time;  ///< epoch ms; none once final
 };
 
 /// Limits of an SmnTopics.
@@ -179,6 +219,18 @@ class SmnTopics {
   /// The confirmed subscriptions of the topic `urn` names, with what a push needs; empty when
   /// there is no such topic.
   [[nodiscard]] std::vector<SmnPushTarget> push_targets(std::string_view urn) const;
+
+  /// Starts pushing: every message published to a topic from now on is pushed to each of its
+  /// confirmed subscriptions, and a new subscription gets a SubscriptionConfirmation (unless
+  /// auto_confirm). Errors: invalid_argument (the signing key), unavailable (the store refused
+  /// to keep a new key); already pushing.
+  Result<void> start_pushing(SmnPushOptions options);
+  /// The topic's delivery log, newest first. Errors: invalid_argument, not_found.
+  [[nodiscard]] Result<std::vector<SmnDeliveryLine>> deliveries(
+      std::string_view project_id, std::string_view topic_urn,
+      std::optional<std::string_view> status = std::nullopt, std::size_t limit = 100) const;
+  /// The signing certificate (PEM) whose key id is `key_id`. Errors: not_found.
+  [[nodiscard]] Result<std::string> signing_certificate(std::string_view key_id) const;
 
   /// The sink behaviour described above, for one notification.
   SinkOutcome publish(const Notification& notification);

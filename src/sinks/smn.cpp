@@ -14,6 +14,8 @@
 #include <openssl/rand.h>
 
 #include "herald/store.hpp"
+#include "model/uuid.hpp"
+#include "sinks/smn_pusher.hpp"
 #include "sinks/smn_signing.hpp"
 #include "validate/endpoint.hpp"
 #include "validate/validate.hpp"
@@ -38,6 +40,7 @@ struct TopicState {
 };
 
 constexpr std::size_t k_max_remark = 128;
+constexpr std::string_view k_signing_key_setting = "smn.signing_key";
 
 // 128 random bits as 32 lower-case hex digits: subscription ids and the tokens of the URLs
 // herald hands out.
@@ -86,9 +89,22 @@ struct SmnTopics::Impl {
   std::string region;
   SmnOptions options;
   std::shared_ptr<Store> store;  // null: topics live in memory only
+  std::string signing_key_pem;   // the stored SMN signing key, when the store had one
   mutable std::shared_mutex mutex;
   // project → topic name → topic
   std::map<std::string, std::map<std::string, TopicState, std::less<>>, std::less<>> projects;
+
+  // Pushes to subscriptions, once start_pushing() ran; reset first in ~SmnTopics (its workers
+  // call back into this object).
+  std::unique_ptr<detail::SmnPusher> pusher;
+  std::string public_url;  // without a trailing slash
+
+  std::string link(std::string_view path, std::string_view token) const {
+    return fmt::format("{}/v2/smn/subscriptions/{}?token={}", public_url, path, token);
+  }
+  std::string certificate_url() const {
+    return fmt::format("{}/v2/smn/certificates/{}.pem", public_url, pusher->key().key_id());
+  }
 
   // token → (project, subscription urn), for subscribe_url and unsubscribe_url.
   std::map<std::string, std::pair<std::string, std::string>, std::less<>> confirm_tokens;
@@ -136,7 +152,7 @@ SmnTopics::SmnTopics(std::string region, SmnOptions options) : impl_(std::make_u
   impl_->region = std::move(region);
   impl_->options = options;
 }
-SmnTopics::~SmnTopics() = default;
+SmnTopics::~SmnTopics() { impl_->pusher.reset(); }
 
 Result<std::shared_ptr<SmnTopics>> SmnTopics::open(std::string region, std::shared_ptr<Store> store,
                                                    SmnOptions options) {
@@ -182,6 +198,10 @@ Result<std::shared_ptr<SmnTopics>> SmnTopics::open(std::string region, std::shar
         stored.signing_secret, stored.confirm_token, stored.unsubscribe_token};
     impl.index(stored.project_id, state);
     topic->second.subscriptions.emplace(stored.subscription_id, std::move(state));
+  }
+  if (const auto key = snapshot->settings.find(std::string(k_signing_key_setting));
+      key != snapshot->settings.end()) {
+    topics->impl_->signing_key_pem = key->second;
   }
   topics->impl_->store = std::move(store);
   return topics;
@@ -309,6 +329,24 @@ Result<SmnSubscriptionAdded> SmnTopics::add_subscription(std::string_view projec
   }
   impl_->index(project_id, state);
   SmnSubscriptionAdded added{state.subscription, true, state.signing_secret, state.confirm_token};
+  if (impl_->pusher && state.subscription.status == 0) {
+    // The SubscriptionConfirmation, retried like a notification; not in the delivery log.
+    detail::SmnPushMessage confirmation{
+        .type = detail::SmnPushMessage::Type::confirmation,
+        .topic_urn = topic->topic.topic_urn,
+        .message_id = detail::new_uuid_v4(),
+        .message = fmt::format("You are invited to subscribe to topic {}. Fetch subscribe_url to "
+                               "confirm.",
+                               topic->topic.topic_urn),
+        .timestamp = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count(),
+        .subscribe_url = impl_->link("confirm", state.confirm_token),
+        .signing_cert_url = impl_->certificate_url()};
+    (void)impl_->pusher->push(confirmation,
+                              {{state.subscription.subscription_urn, state.subscription.endpoint,
+                                state.signing_secret, {}}});
+  }
   topic->subscriptions.emplace(id, std::move(state));
   return added;
 }
@@ -460,6 +498,7 @@ SinkOutcome SmnTopics::publish(const Notification& notification) {
     return SinkOutcome::failed(fmt::format("topic {} belongs to another project", urn));
   }
   std::vector<std::function<void(const std::string&)>> subscribers;
+  std::vector<detail::SmnPusher::Target> targets;
   {
     std::unique_lock lock(impl_->mutex);
     auto* state = impl_->find(notification.project_id, urn);
@@ -471,12 +510,123 @@ SinkOutcome SmnTopics::publish(const Notification& notification) {
       state->messages.emplace_back(notification.message());
     }
     subscribers = state->subscribers;
+    if (impl_->pusher) {
+      for (const auto& [id, sub] : state->subscriptions) {
+        if (sub.subscription.status != 1) continue;
+        targets.push_back({sub.subscription.subscription_urn, sub.subscription.endpoint,
+                           sub.signing_secret, impl_->link("unsubscribe", sub.unsubscribe_token)});
+      }
+    }
+  }
+  if (!targets.empty()) {
+    detail::SmnPushMessage message{
+        .type = detail::SmnPushMessage::Type::notification,
+        .topic_urn = std::string(urn),
+        .message_id = std::string(notification.notification_id),
+        .message = std::string(notification.message()),
+        .subject = std::string(notification.event_name),
+        .timestamp = std::chrono::duration_cast<std::chrono::seconds>(
+                         notification.trigger_time.time_since_epoch())
+                         .count(),
+        .signing_cert_url = impl_->certificate_url()};
+    if (auto r = impl_->pusher->push(message, targets); !r) {
+      return SinkOutcome::failed(r.error().message());
+    }
   }
   if (!subscribers.empty()) {
     const std::string message(notification.message());
     for (const auto& subscriber : subscribers) subscriber(message);
   }
   return SinkOutcome::delivered();
+}
+
+Result<void> SmnTopics::start_pushing(SmnPushOptions options) {
+  std::unique_lock lock(impl_->mutex);
+  if (impl_->pusher) return Error{ErrorCode::invalid_argument, "already pushing"};
+  std::optional<detail::SigningKey> key;
+  if (!options.signing_key_pem.empty()) {
+    auto loaded = detail::SigningKey::from_pem(options.signing_key_pem);
+    if (!loaded) return std::move(loaded).error();
+    key = std::move(loaded).value();
+  } else if (!impl_->signing_key_pem.empty()) {
+    auto loaded = detail::SigningKey::from_pem(impl_->signing_key_pem);
+    if (!loaded) {
+      return Error{ErrorCode::unavailable, "store: the SMN signing key: " + loaded.error().message()};
+    }
+    key = std::move(loaded).value();
+  } else {
+    auto made = detail::SigningKey::generate();
+    if (!made) return std::move(made).error();
+    // Kept, so that receivers that pinned the certificate keep verifying after a restart.
+    if (impl_->store) {
+      if (auto r = impl_->store->put_setting(k_signing_key_setting, made->private_pem()); !r) {
+        return r.error();
+      }
+    }
+    key = std::move(made).value();
+  }
+  impl_->public_url = options.public_url;
+  while (!impl_->public_url.empty() && impl_->public_url.back() == '/') impl_->public_url.pop_back();
+  detail::SmnPusher::Options pusher{.workers = options.workers,
+                                    .retry = options.retry,
+                                    .attempt_timeout = options.attempt_timeout,
+                                    .max_in_flight_per_subscription =
+                                        options.max_in_flight_per_subscription,
+                                    .max_in_flight_per_origin = options.max_in_flight_per_origin,
+                                    .max_queued = options.max_queued_pushes,
+                                    .kept_log_per_topic = options.kept_deliveries_per_topic,
+                                    .allow_private = impl_->options.allow_private_endpoints};
+  impl_->pusher = std::make_unique<detail::SmnPusher>(
+      pusher, std::move(*key), [this](const std::string& subscription_urn) {
+        // 410 Gone: the receiver asked to be removed.
+        const auto parsed = split_subscription_urn(subscription_urn);
+        if (!parsed) return;
+        if (const auto topic = parse_smn_urn(parsed->first)) {
+          (void)delete_subscription(topic->project_id, subscription_urn);
+        }
+      });
+  return {};
+}
+
+Result<std::vector<SmnDeliveryLine>> SmnTopics::deliveries(std::string_view project_id,
+                                                           std::string_view topic_urn,
+                                                           std::optional<std::string_view> status,
+                                                           std::size_t limit) const {
+  if (auto r = validate::project_id(project_id); !r) return r.error();
+  std::optional<detail::SmnDelivery::Status> wanted;
+  if (status) {
+    for (const auto s : {detail::SmnDelivery::Status::pending, detail::SmnDelivery::Status::delivered,
+                         detail::SmnDelivery::Status::failed}) {
+      if (detail::to_string(s) == *status) wanted = s;
+    }
+    if (!wanted) {
+      return Error{ErrorCode::invalid_argument, "status: must be PENDING, DELIVERED or FAILED"};
+    }
+  }
+  if (limit < 1 || limit > 1000) {
+    return Error{ErrorCode::invalid_argument, "limit: must be a whole number from 1 to 1000"};
+  }
+  {
+    std::shared_lock lock(impl_->mutex);
+    if (impl_->find(project_id, topic_urn) == nullptr) return topic_not_found(topic_urn);
+  }
+  std::vector<SmnDeliveryLine> lines;
+  if (!impl_->pusher) return lines;
+  for (auto& d : impl_->pusher->log(topic_urn, wanted, limit)) {
+    lines.push_back(SmnDeliveryLine{std::move(d.message_id), std::move(d.subscription_urn),
+                                    std::string(detail::to_string(d.status)), d.attempts,
+                                    d.last_http_status, std::move(d.last_error),
+                                    d.next_attempt_time});
+  }
+  return lines;
+}
+
+Result<std::string> SmnTopics::signing_certificate(std::string_view key_id) const {
+  std::shared_lock lock(impl_->mutex);
+  if (!impl_->pusher || impl_->pusher->key().key_id() != key_id) {
+    return Error{ErrorCode::not_found, "key_id: no such signing certificate"};
+  }
+  return impl_->pusher->key().certificate_pem();
 }
 
 SinkFunction smn_sink(std::shared_ptr<SmnTopics> topics) {
