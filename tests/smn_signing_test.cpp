@@ -10,31 +10,15 @@
 
 #include "sinks/smn_push_message.hpp"
 #include "sinks/smn_signing.hpp"
+#include "smn_verify.hpp"
 
 namespace herald::detail {
 namespace {
 
-// What a receiver does: read the certificate served at signing_cert_url, verify the base64
-// RSA-SHA256 signature of the string to sign with its public key.
+// What a receiver does (smn_verify.hpp): the served certificate's key checks the signature.
 bool receiver_verifies(const std::string& certificate_pem, const std::string& text,
                        const std::string& signature_base64) {
-  BIO* in = BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size()));
-  X509* cert = PEM_read_bio_X509(in, nullptr, nullptr, nullptr);
-  BIO_free(in);
-  if (cert == nullptr) return false;
-  EVP_PKEY* key = X509_get_pubkey(cert);
-  const auto signature = from_base64(signature_base64);
-  EVP_MD_CTX* context = EVP_MD_CTX_new();
-  const bool ok =
-      signature && key != nullptr &&
-      EVP_DigestVerifyInit(context, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-      EVP_DigestVerify(context, reinterpret_cast<const unsigned char*>(signature->data()),
-                       signature->size(), reinterpret_cast<const unsigned char*>(text.data()),
-                       text.size()) == 1;
-  EVP_MD_CTX_free(context);
-  EVP_PKEY_free(key);
-  X509_free(cert);
-  return ok;
+  return testing::smn_signature_verifies(certificate_pem, text, signature_base64);
 }
 
 TEST(smn_signing_test, base64_follows_rfc_4648) {

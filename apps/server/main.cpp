@@ -10,7 +10,9 @@
 #include <boost/beast/http.hpp>
 #include <charconv>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,6 +52,17 @@ options:
                            restart finds them and delivers what a crash interrupted; deliveries
                            are then asynchronous (lifecycle events answer PENDING). Without it,
                            everything lives in memory only
+  --public-url URL         base of the URLs handed to SMN subscribers (subscribe_url,
+                           unsubscribe_url, signing_cert_url); default http://HOST:PORT of the
+                           listen address (127.0.0.1 for a wildcard one)
+  --smn-auto-confirm       confirm new SMN subscriptions at once, without a confirmation
+                           message (development)
+  --allow-private-endpoints
+                           accept SMN subscription endpoints on loopback, private, link-local
+                           and other non-public addresses (tests, closed networks)
+  --smn-signing-key PATH   sign SMN pushes with this PEM RSA private key (PKCS#1 or PKCS#8, at
+                           least 2048 bits); default: a key made at first start and kept in the
+                           store (or in memory without --store)
   --help                   this text
 
 SIGINT or SIGTERM stop the server: requests in flight finish, then it exits with status 0.
@@ -64,6 +77,10 @@ struct Config {
   std::chrono::milliseconds idle_timeout{30'000};
   int threads = 2;
   std::string store;
+  std::string public_url;
+  bool smn_auto_confirm = false;
+  bool allow_private_endpoints = false;
+  std::string smn_signing_key;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -90,6 +107,14 @@ Config parse_args(int argc, char** argv) {
       std::cout << k_usage;
       std::exit(0);
     }
+    if (flag == "--smn-auto-confirm") {
+      config.smn_auto_confirm = true;
+      continue;
+    }
+    if (flag == "--allow-private-endpoints") {
+      config.allow_private_endpoints = true;
+      continue;
+    }
     if (i + 1 >= args.size()) usage_error(std::string(flag) + " needs a value");
     const std::string_view value = args[++i];
     if (flag == "--listen") {
@@ -111,6 +136,13 @@ Config parse_args(int argc, char** argv) {
       config.idle_timeout = std::chrono::milliseconds(parse_number<long>(value, flag));
     } else if (flag == "--store") {
       config.store = std::string(value);
+    } else if (flag == "--public-url") {
+      if (!value.starts_with("http://") && !value.starts_with("https://")) {
+        usage_error("--public-url takes an http:// or https:// URL");
+      }
+      config.public_url = std::string(value);
+    } else if (flag == "--smn-signing-key") {
+      config.smn_signing_key = std::string(value);
     } else if (flag == "--threads") {
       config.threads = std::max(1, parse_number<int>(value, flag));
     } else {
@@ -381,11 +413,27 @@ int main(int argc, char** argv) {
   const Config config = parse_args(argc, argv);
   raise_descriptor_limit();
 
+  std::string signing_key_pem;
+  if (!config.smn_signing_key.empty()) {
+    std::ifstream in(config.smn_signing_key, std::ios::binary);
+    if (!in) {
+      std::cerr << "herald-server: --smn-signing-key: cannot read " << config.smn_signing_key
+                << "\n";
+      return 1;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    signing_key_pem = text.str();
+  }
+  herald::SmnOptions smn_options;
+  smn_options.auto_confirm = config.smn_auto_confirm;
+  smn_options.allow_private_endpoints = config.allow_private_endpoints;
+
   std::unique_ptr<herald::Engine> engine_owner;
   std::shared_ptr<herald::SmnTopics> topics;
   if (config.store.empty()) {
     engine_owner = std::make_unique<herald::Engine>();
-    topics = std::make_shared<herald::SmnTopics>(config.region);
+    topics = std::make_shared<herald::SmnTopics>(config.region, smn_options);
   } else {
     const auto fail = [](const herald::Error& error) {
       std::cerr << "herald-server: " << error.message() << "\n";
@@ -400,15 +448,13 @@ int main(int argc, char** argv) {
     };
     auto opened = herald::Engine::open(*store, options);
     if (!opened) return fail(opened.error());
-    auto stored_topics = herald::SmnTopics::open(config.region, *store);
+    auto stored_topics = herald::SmnTopics::open(config.region, *store, smn_options);
     if (!stored_topics) return fail(stored_topics.error());
     engine_owner = std::move(opened).value();
     topics = std::move(stored_topics).value();
   }
   herald::Engine& engine = *engine_owner;
   const herald::ScopedConnection smn = engine.connect_sink("SMN", herald::smn_sink(topics));
-  // What a crash left in the store's outbox goes out now, to the stored topics.
-  engine.deliver_pending();
   const herald::RestRouter router(engine, *topics, config.tokens);
   herald::ExpiryScheduler scheduler(engine);
 
@@ -432,6 +478,28 @@ int main(int argc, char** argv) {
     for (const auto& session : sessions.all()) session->stop();
   });
   const auto bound = listener->local_endpoint();
+  // SMN pushes: the URLs handed out need the bound port, so they start once listening.
+  herald::SmnPushOptions push;
+  push.signing_key_pem = signing_key_pem;
+  push.public_url = config.public_url;
+  if (push.public_url.empty()) {
+    std::string host = bound.address().to_string();
+    if (bound.address().is_unspecified()) {
+      std::cerr << "herald-server: listening on a wildcard address; SMN subscribers get URLs on "
+                   "127.0.0.1 (give --public-url)\n";
+      host = "127.0.0.1";
+    } else if (bound.address().is_v6()) {
+      host = "[" + host + "]";
+    }
+    push.public_url = "http://" + host + ":" + std::to_string(bound.port());
+  }
+  if (auto r = topics->start_pushing(push); !r) {
+    std::cerr << "herald-server: " << r.error().message() << "\n";
+    return 1;
+  }
+  // What a crash left in the store's outbox goes out now, to the stored topics and their
+  // subscribers.
+  engine.deliver_pending();
   std::cout << "listening on http://" << bound.address().to_string() << ":" << bound.port()
             << std::endl;  // flushed: scripts and tests wait for this line
   listener->accept();

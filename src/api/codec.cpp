@@ -447,6 +447,27 @@ std::string encode_subscriptions(std::string_view request_id, const SmnSubscript
                                       {"subscriptions", std::move(array)}});
 }
 
+std::string encode_deliveries(std::string_view request_id,
+                              const std::vector<SmnDeliveryLine>& lines) {
+  json::array array;
+  for (const auto& l : lines) {
+    json::object line{{"message_id", l.message_id},
+                      {"subscription_urn", l.subscription_urn},
+                      {"status", l.status},
+                      {"attempts", l.attempts},
+                      {"last_http_status", nullptr},
+                      {"last_error", l.last_error},
+                      {"next_attempt_time", nullptr}};
+    if (l.last_http_status) line["last_http_status"] = *l.last_http_status;
+    if (l.next_attempt_time) line["next_attempt_time"] = *l.next_attempt_time;
+    array.emplace_back(std::move(line));
+  }
+  const auto count = array.size();
+  return json::serialize(json::object{{"request_id", request_id},
+                                      {"deliveries", std::move(array)},
+                                      {"page_info", json::object{{"current_count", count}}}});
+}
+
 std::string encode_signing_secret(std::string_view request_id, std::string_view subscription_urn,
                                   std::string_view secret) {
   return json::serialize(json::object{{"request_id", request_id},

@@ -66,6 +66,9 @@ std::string encode_request_id(std::string_view request_id);
 std::string encode_subscription_added(std::string_view request_id,
                                       const SmnSubscriptionAdded& added);
 std::string encode_subscriptions(std::string_view request_id, const SmnSubscriptionPage& page);
+/// The delivery log: {"request_id", "deliveries": [...], "page_info": {"current_count"}}.
+std::string encode_deliveries(std::string_view request_id,
+                              const std::vector<SmnDeliveryLine>& lines);
 /// {"request_id", "subscription_urn", "signing_secret"}: a rotated secret.
 std::string encode_signing_secret(std::string_view request_id, std::string_view subscription_urn,
                                   std::string_view secret);

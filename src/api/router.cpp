@@ -122,6 +122,7 @@ enum class RouteId {
   subscriptions,
   subscription,
   signing_secret,
+  deliveries,
 };
 
 struct Route {
@@ -169,6 +170,9 @@ std::optional<Route> match(const std::vector<std::string_view>& s) {
     }
     if (s.size() == 6 && var(4) && is(5, "subscriptions")) {
       return Route{RouteId::subscriptions, {s[1], s[4]}, "GET, HEAD, POST"};
+    }
+    if (s.size() == 6 && var(4) && is(5, "deliveries")) {
+      return Route{RouteId::deliveries, {s[1], s[4]}, "GET, HEAD"};
     }
     return std::nullopt;
   }
@@ -252,6 +256,7 @@ class Dispatcher {
         return method == "POST" ? add_subscription() : list_subscriptions();
       case RouteId::subscription: return delete_subscription();
       case RouteId::signing_secret: return rotate_signing_secret();
+      case RouteId::deliveries: return list_deliveries();
     }
     return RestRouter::error_response(Error{ErrorCode::internal, "internal error"});
   }
@@ -464,6 +469,22 @@ class Dispatcher {
     return json_response(200, api::encode_signing_secret(request_id_, *urn, *secret));
   }
 
+  HttpResponse list_deliveries() {
+    auto urn = variable(1, "topic_urn", nullptr);
+    if (!urn) return fail(urn.error());
+    std::size_t limit = 100;
+    if (const auto text = query_value(query_, "limit")) {
+      const auto parsed = parse_whole_number(*text);
+      if (!parsed || *parsed < 1 || *parsed > 1000) {
+        return fail(invalid("limit: must be a whole number from 1 to 1000"));
+      }
+      limit = *parsed;
+    }
+    auto lines = topics_.deliveries(project_, *urn, query_value(query_, "status"), limit);
+    if (!lines) return fail(lines.error());
+    return json_response(200, api::encode_deliveries(request_id_, *lines));
+  }
+
   Engine& engine_;
   SmnTopics& topics_;
   const HttpRequest& request_;
@@ -518,6 +539,20 @@ HttpResponse RestRouter::handle(const HttpRequest& request) const {
         segments.push_back(rest.substr(0, slash));
         if (slash == std::string_view::npos) break;
         rest = rest.substr(slash + 1);
+      }
+      // signing_cert_url: unauthenticated, the certificate is public.
+      if (segments.size() == 4 && segments[0] == "v2" && segments[1] == "smn" &&
+          segments[2] == "certificates" && segments[3].ends_with(".pem")) {
+        if (request.method != "GET" && request.method != "HEAD") {
+          auto denied = error_response(Error{ErrorCode::method_not_allowed,
+                                             "method not allowed here; allowed: GET, HEAD"});
+          denied.headers.emplace_back("Allow", "GET, HEAD");
+          return denied;
+        }
+        const auto key_id = segments[3].substr(0, segments[3].size() - 4);
+        auto pem = topics_.signing_certificate(key_id);
+        if (!pem) return error_response(pem.error());
+        return HttpResponse{200, {{"Content-Type", "application/x-pem-file"}}, std::move(*pem)};
       }
       // subscribe_url and unsubscribe_url: unauthenticated, the token is the credential (§5).
       if (segments.size() == 4 && segments[0] == "v2" && segments[1] == "smn" &&
