@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <csignal>
+#include <filesystem>
 #include <thread>
 
 #include "http_client.hpp"
@@ -116,6 +118,67 @@ TEST_F(smn_push_e2e_test, a_subscribed_receiver_confirms_and_gets_the_notificati
   EXPECT_EQ(log.at("deliveries").at(0).at("message_id").as_string(), id);
   EXPECT_EQ(log.at("deliveries").at(0).at("status").as_string(), "DELIVERED");
   EXPECT_EQ(log.at("deliveries").at(0).at("attempts").as_int64(), 1);
+}
+
+TEST(smn_push_crash_test, pushes_pending_at_a_sigkill_are_delivered_after_the_restart) {
+  namespace fs = std::filesystem;
+  const fs::path store = fs::temp_directory_path() /
+                         ("herald-push-crash-" + std::to_string(::getpid()) + ".db");
+  for (const auto* suffix : {"", "-wal", "-shm", ".lock"}) fs::remove(store.string() + suffix);
+  const std::vector<std::string> args = {"--token", std::string(k_token_a) + "=project-a",
+                                         "--allow-private-endpoints", "--smn-auto-confirm",
+                                         "--store", store.string()};
+  testing::Receiver receiver;
+  const std::string urn = "urn:smn:region-1:project-a:rotations";
+  std::string id;
+  {
+    testing::ServerProcess server(args);
+    http::Client client(http::parse_endpoint(server.url()).value());
+    const auto call = [&](const std::string& method, const std::string& target,
+                          const std::string& body) {
+      auto r = client.request(method, target, {{"X-Auth-Token", std::string(k_token_a)}}, body);
+      EXPECT_TRUE(r.ok());
+      return r.ok() ? std::move(r).value() : http::Response{};
+    };
+    ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"rotations"})").status, 201);
+    ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics/" + urn + "/subscriptions",
+                   R"({"protocol":"http","endpoint":")" + receiver.url() + R"("})")
+                  .status,
+              200);
+    ASSERT_EQ(call("POST", "/v1/project-a/csms/events",
+                   R"({"name":"rotated","event_types":["SECRET_ROTATED"],"state":"ENABLED",
+                       "notification":{"target_type":"SMN","target_id":")" + urn +
+                       R"(","target_name":"rotations"}})")
+                  .status,
+              200);
+    ASSERT_EQ(call("PUT", "/v1/project-a/secrets/db", R"({"event_subscriptions":["rotated"]})").status,
+              200);
+    // The receiver fails the first attempts: the push is pending (retried) when the server dies.
+    receiver.script({{.status = 503}, {.status = 503}, {.status = 503}, {.status = 503}});
+    const auto fired = call("POST", "/v1/project-a/csms/lifecycle-events",
+                            R"({"secret_name":"db","event_type":"SECRET_ROTATED"})");
+    ASSERT_EQ(fired.status, 200) << fired.body;
+    id = std::string(json::parse(fired.body).at("notifications").at(0).at("notification_id").as_string());
+    ASSERT_GE(wait_for(receiver, 1).size(), 1U);
+    // The notification itself is final (SUCCESS: published to the topic) and on disk (listing
+    // writes waiting statuses first): after the restart only the stored push can bring it.
+    json::value records;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+      records = json::parse(call("GET", "/v1/project-a/csms/notification-records", {}).body);
+    } while (records.at("records").as_array().empty() && std::chrono::steady_clock::now() < deadline);
+    ASSERT_FALSE(records.at("records").as_array().empty());
+    ASSERT_EQ(records.at("records").at(0).at("notification_status").as_string(), "SUCCESS");
+    server.signal(SIGKILL);
+    (void)server.wait();
+  }
+  const auto before = receiver.requests().size();
+  receiver.script({});  // from now on 200
+  testing::ServerProcess restarted(args);
+  const auto got = wait_for(receiver, before + 1);
+  ASSERT_GT(got.size(), before) << "the pending push went out after the restart";
+  EXPECT_EQ(got.back().header("x-smn-message-id"), id) << "the same message_id";
+  for (const auto* suffix : {"", "-wal", "-shm", ".lock"}) fs::remove(store.string() + suffix);
 }
 
 }  // namespace

@@ -440,6 +440,17 @@ class FlakyStore final : public Store {
   Result<void> put_setting(std::string_view name, std::string_view value) override {
     return refuse ? broken() : inner_->put_setting(name, value);
   }
+  Result<void> put_pushes(std::span<const StoredPush> pushes) override {
+    return refuse ? broken() : inner_->put_pushes(pushes);
+  }
+  Result<void> update_push(const StoredPush& push) override {
+    return refuse ? broken() : inner_->update_push(push);
+  }
+  Result<std::vector<StoredPush>> list_pushes(std::string_view p, std::string_view t,
+                                              std::string_view s, std::size_t l,
+                                              TimePoint before) override {
+    return inner_->list_pushes(p, t, s, l, before);
+  }
   Result<void> delete_topic(std::string_view p, std::string_view n) override {
     return refuse ? broken() : inner_->delete_topic(p, n);
   }
@@ -800,6 +811,7 @@ TEST(sqlite_store_test, a_file_of_schema_5_moves_to_pruning_by_id_and_keeps_its_
   sql(path, R"sql(
     DROP TABLE smn_subscriptions;
     DROP TABLE settings;
+    DROP TABLE smn_pushes;
     DROP INDEX records_legacy_by_time;
     CREATE INDEX records_by_time ON records (trigger_time);
     PRAGMA user_version = 5;
@@ -828,7 +840,8 @@ TEST(sqlite_store_test, a_file_of_schema_5_moves_to_pruning_by_id_and_keeps_its_
       },
       &version, nullptr);
   sqlite3_close(db);
-  EXPECT_EQ(indexes, (names{"records_by_project", "records_legacy_by_time", "records_pending"}));
+  EXPECT_EQ(indexes, (names{"records_by_project", "records_legacy_by_time", "records_pending",
+                            "smn_pushes_by_topic", "smn_pushes_pending"}));
   EXPECT_EQ(version, k_store_schema_version);
 }
 

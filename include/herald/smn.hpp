@@ -93,8 +93,11 @@ struct SmnPushOptions {
   /// Pushes waiting or being retried, in all; beyond it a publish fails (FAIL, retried by the
   /// engine's delivery). Default: 100 000.
   std::size_t max_queued_pushes = 100'000;
-  /// Delivery log lines kept per topic, the newest. Default: 1000.
+  /// Delivery log lines kept per topic in memory (without a store), the newest. Default: 1000.
   std::size_t kept_deliveries_per_topic = 1000;
+  /// With a store, how long final pushes stay in the delivery log: as the records
+  /// (Options::record_retention). Default: 90 days.
+  std::chrono::milliseconds delivery_log_retention = std::chrono::days{90};
   /// A PEM RSA private key (PKCS#1 or PKCS#8, at least 2048 bits) to sign with; empty: the key
   /// kept in the store, or a new one (kept in the store when there is one).
   std::string signing_key_pem;

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -73,6 +74,23 @@ struct StoredSubscription {
   std::string unsubscribe_token;  ///< what unsubscribe_url carries
 };
 
+/// One SMN push: a message published to a topic, for one of its subscriptions (contract §5),
+/// durable from publish to its final status, so that a crash loses none.
+struct StoredPush {
+  std::string message_id;  ///< the notification_id
+  std::string project_id;
+  std::string topic_name;
+  std::string subscription_id;
+  std::string message;  ///< the herald message
+  std::string subject;  ///< the event name
+  std::int64_t timestamp = 0;  ///< the first publish time, epoch seconds
+  std::string status = "PENDING";  ///< PENDING, DELIVERED or FAILED
+  std::size_t attempts = 0;
+  std::optional<int> last_http_status;
+  std::string last_error;
+  std::optional<std::int64_t> next_attempt_time;  ///< epoch ms
+};
+
 /// Everything a store holds, as an Engine loads it at start.
 struct StoreSnapshot {
   std::vector<StoredEvent> events;
@@ -82,6 +100,8 @@ struct StoreSnapshot {
   std::vector<StoredSubscription> subscriptions;
   /// herald's own settings by name (e.g. "smn.signing_key": the SMN signing key, PEM).
   std::map<std::string, std::string> settings;
+  /// SMN pushes not yet final, oldest first.
+  std::vector<StoredPush> pending_pushes;
   /// The deliveries still in the outbox (pending), oldest first. Final records are not loaded:
   /// list_records reads them from the store.
   std::vector<std::shared_ptr<const Notification>> pending;
@@ -117,6 +137,17 @@ class Store {
                                            std::string_view subscription_id) = 0;
   /// Creates or replaces one of herald's settings.
   virtual Result<void> put_setting(std::string_view name, std::string_view value) = 0;
+  /// Records new pushes, pending; a push already stored (same message and subscription, as a
+  /// delivery made again after a crash publishes it) is left as it is.
+  virtual Result<void> put_pushes(std::span<const StoredPush> pushes) = 0;
+  /// Stores a push's attempts and status, by message and subscription.
+  virtual Result<void> update_push(const StoredPush& push) = 0;
+  /// A topic's pushes, newest first, at most `limit`, only `status` when not empty: the
+  /// delivery log. Final pushes are dropped with the records' retention (`prune_before`).
+  virtual Result<std::vector<StoredPush>> list_pushes(std::string_view project_id,
+                                                      std::string_view topic_name,
+                                                      std::string_view status, std::size_t limit,
+                                                      TimePoint prune_before) = 0;
 
   /// In one transaction: records the notifications as pending, puts their deliveries in the
   /// outbox, and drops final records whose trigger_time is at or before `prune_before`.

@@ -90,6 +90,7 @@ struct SmnTopics::Impl {
   SmnOptions options;
   std::shared_ptr<Store> store;  // null: topics live in memory only
   std::string signing_key_pem;   // the stored SMN signing key, when the store had one
+  std::vector<StoredPush> pending_pushes;  // found at open, resumed by start_pushing
   mutable std::shared_mutex mutex;
   // project → topic name → topic
   std::map<std::string, std::map<std::string, TopicState, std::less<>>, std::less<>> projects;
@@ -98,6 +99,11 @@ struct SmnTopics::Impl {
   // call back into this object).
   std::unique_ptr<detail::SmnPusher> pusher;
   std::string public_url;  // without a trailing slash
+  std::chrono::milliseconds log_retention{std::chrono::days{90}};
+  TimePoint prune_before() const {
+    return std::chrono::time_point_cast<TimePoint::duration>(std::chrono::system_clock::now()) -
+           log_retention;
+  }
 
   std::string link(std::string_view path, std::string_view token) const {
     return fmt::format("{}/v2/smn/subscriptions/{}?token={}", public_url, path, token);
@@ -203,6 +209,7 @@ Result<std::shared_ptr<SmnTopics>> SmnTopics::open(std::string region, std::shar
       key != snapshot->settings.end()) {
     topics->impl_->signing_key_pem = key->second;
   }
+  topics->impl_->pending_pushes = std::move(snapshot->pending_pushes);
   topics->impl_->store = std::move(store);
   return topics;
 }
@@ -271,7 +278,10 @@ Result<void> SmnTopics::delete_topic(std::string_view project_id, std::string_vi
   }
   auto& topics = impl_->projects.find(project_id)->second;
   const auto topic = topics.find(parse_smn_urn(topic_urn)->topic);
-  for (const auto& [id, subscription] : topic->second.subscriptions) impl_->unindex(subscription);
+  for (const auto& [id, subscription] : topic->second.subscriptions) {
+    impl_->unindex(subscription);
+    if (impl_->pusher) impl_->pusher->cancel(subscription.subscription.subscription_urn);
+  }
   topics.erase(topic);
   return {};
 }
@@ -388,6 +398,7 @@ Result<void> SmnTopics::delete_subscription(std::string_view project_id,
   }
   impl_->unindex(*subscription);
   topic->subscriptions.erase(id);
+  if (impl_->pusher) impl_->pusher->cancel(std::string(subscription_urn));
   return {};
 }
 
@@ -428,6 +439,7 @@ Result<SmnSubscription> SmnTopics::unsubscribe(std::string_view token) {
   SmnSubscription gone = subscription->subscription;
   impl_->unindex(*subscription);
   topic->subscriptions.erase(id);
+  if (impl_->pusher) impl_->pusher->cancel(gone.subscription_urn);
   return gone;
 }
 
@@ -519,6 +531,24 @@ SinkOutcome SmnTopics::publish(const Notification& notification) {
     }
   }
   if (!targets.empty()) {
+    if (impl_->store) {
+      // Durable before any attempt: a crash from here on is repaired by the restart.
+      std::vector<StoredPush> rows;
+      rows.reserve(targets.size());
+      for (const auto& target : targets) {
+        rows.push_back(StoredPush{
+            std::string(notification.notification_id), std::string(notification.project_id),
+            std::string(parsed->topic), std::string(split_subscription_urn(target.subscription_urn)->second),
+            std::string(notification.message()), std::string(notification.event_name),
+            std::chrono::duration_cast<std::chrono::seconds>(
+                notification.trigger_time.time_since_epoch())
+                .count(),
+            "PENDING", 0, std::nullopt, {}, std::nullopt});
+      }
+      if (auto r = impl_->store->put_pushes(rows); !r) {
+        return SinkOutcome::failed("the pushes could not be stored: " + r.error().message());
+      }
+    }
     detail::SmnPushMessage message{
         .type = detail::SmnPushMessage::Type::notification,
         .topic_urn = std::string(urn),
@@ -566,6 +596,7 @@ Result<void> SmnTopics::start_pushing(SmnPushOptions options) {
     key = std::move(made).value();
   }
   impl_->public_url = options.public_url;
+  impl_->log_retention = options.delivery_log_retention;
   while (!impl_->public_url.empty() && impl_->public_url.back() == '/') impl_->public_url.pop_back();
   detail::SmnPusher::Options pusher{.workers = options.workers,
                                     .retry = options.retry,
@@ -576,15 +607,66 @@ Result<void> SmnTopics::start_pushing(SmnPushOptions options) {
                                     .max_queued = options.max_queued_pushes,
                                     .kept_log_per_topic = options.kept_deliveries_per_topic,
                                     .allow_private = impl_->options.allow_private_endpoints};
+  detail::SmnPusher::Persist persist;
+  if (impl_->store) {
+    persist = [store = impl_->store](const detail::SmnDelivery& line) {
+      const auto parts = split_subscription_urn(line.subscription_urn);
+      if (!parts) return;
+      StoredPush update;
+      update.message_id = line.message_id;
+      update.subscription_id = std::string(parts->second);
+      update.status = std::string(detail::to_string(line.status));
+      update.attempts = line.attempts;
+      update.last_http_status = line.last_http_status;
+      update.last_error = line.last_error;
+      update.next_attempt_time = line.next_attempt_time;
+      // A status the store refused is tried again from its last stored state after a restart:
+      // at least once.
+      (void)store->update_push(update);
+    };
+  }
   impl_->pusher = std::make_unique<detail::SmnPusher>(
-      pusher, std::move(*key), [this](const std::string& subscription_urn) {
+      pusher, std::move(*key),
+      [this](const std::string& subscription_urn) {
         // 410 Gone: the receiver asked to be removed.
         const auto parsed = split_subscription_urn(subscription_urn);
         if (!parsed) return;
         if (const auto topic = parse_smn_urn(parsed->first)) {
           (void)delete_subscription(topic->project_id, subscription_urn);
         }
-      });
+      },
+      std::move(persist));
+  // What a restart found pending goes out again, with its attempts so far and the same
+  // message_id.
+  for (auto& stored : impl_->pending_pushes) {
+    const auto project = impl_->projects.find(stored.project_id);
+    const TopicState* topic = nullptr;
+    if (project != impl_->projects.end()) {
+      const auto it = project->second.find(stored.topic_name);
+      if (it != project->second.end()) topic = &it->second;
+    }
+    const auto sub = topic != nullptr ? topic->subscriptions.find(stored.subscription_id)
+                                      : decltype(topic->subscriptions.end()){};
+    if (topic == nullptr || sub == topic->subscriptions.end() || sub->second.subscription.status != 1) {
+      stored.status = "FAILED";
+      stored.last_error = "subscription deleted";
+      stored.next_attempt_time.reset();
+      if (impl_->store) (void)impl_->store->update_push(stored);
+      continue;
+    }
+    impl_->pusher->resume(
+        detail::SmnPushMessage{.type = detail::SmnPushMessage::Type::notification,
+                               .topic_urn = topic->topic.topic_urn,
+                               .message_id = stored.message_id,
+                               .message = stored.message,
+                               .subject = stored.subject,
+                               .timestamp = stored.timestamp,
+                               .signing_cert_url = impl_->certificate_url()},
+        {sub->second.subscription.subscription_urn, sub->second.subscription.endpoint,
+         sub->second.signing_secret, impl_->link("unsubscribe", sub->second.unsubscribe_token)},
+        stored.attempts, stored.next_attempt_time);
+  }
+  impl_->pending_pushes.clear();
   return {};
 }
 
@@ -611,6 +693,20 @@ Result<std::vector<SmnDeliveryLine>> SmnTopics::deliveries(std::string_view proj
     if (impl_->find(project_id, topic_urn) == nullptr) return topic_not_found(topic_urn);
   }
   std::vector<SmnDeliveryLine> lines;
+  if (impl_->store) {
+    // Kept as long as the records: read from the store.
+    const auto topic_name = parse_smn_urn(topic_urn)->topic;
+    auto stored = impl_->store->list_pushes(project_id, topic_name, status.value_or(""), limit,
+                                            impl_->prune_before());
+    if (!stored) return std::move(stored).error();
+    for (auto& p : *stored) {
+      lines.push_back(SmnDeliveryLine{std::move(p.message_id),
+                                      fmt::format("{}:{}", topic_urn, p.subscription_id),
+                                      std::move(p.status), p.attempts, p.last_http_status,
+                                      std::move(p.last_error), p.next_attempt_time});
+    }
+    return lines;
+  }
   if (!impl_->pusher) return lines;
   for (auto& d : impl_->pusher->log(topic_urn, wanted, limit)) {
     lines.push_back(SmnDeliveryLine{std::move(d.message_id), std::move(d.subscription_urn),

@@ -18,8 +18,8 @@ std::string_view to_string(SmnDelivery::Status status) noexcept {
   return {};
 }
 
-SmnPusher::SmnPusher(Options options, SigningKey key, Gone gone)
-    : options_(options), key_(std::move(key)), gone_(std::move(gone)) {
+SmnPusher::SmnPusher(Options options, SigningKey key, Gone gone, Persist persist)
+    : options_(options), key_(std::move(key)), gone_(std::move(gone)), persist_(std::move(persist)) {
   for (std::size_t i = 0; i < std::max<std::size_t>(options_.workers, 1); ++i) {
     workers_.emplace_back([this] { worker(); });
   }
@@ -68,6 +68,58 @@ Result<void> SmnPusher::push(const SmnPushMessage& message, const std::vector<Ta
   }
   wake_.notify_all();
   return {};
+}
+
+void SmnPusher::resume(const SmnPushMessage& message, const Target& target, std::size_t attempts,
+                       std::optional<std::int64_t> next_attempt) {
+  Push p;
+  p.message = message;
+  p.message.subscription_urn = target.subscription_urn;
+  p.message.unsubscribe_url = target.unsubscribe_url;
+  p.body = smn_push_body(p.message, key_);
+  p.target = target;
+  const auto endpoint = validate::subscription_endpoint(
+      target.endpoint.starts_with("https:") ? "https" : "http", target.endpoint);
+  p.origin = endpoint ? fmt::format("{}://{}:{}", endpoint->scheme, endpoint->host, endpoint->port)
+                      : target.endpoint;
+  p.attempts = attempts;
+  const auto now_system = std::chrono::system_clock::now();
+  const auto wait = next_attempt ? std::chrono::milliseconds(*next_attempt) -
+                                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           now_system.time_since_epoch())
+                                 : std::chrono::milliseconds(0);
+  p.due = std::chrono::steady_clock::now() + std::max(wait, std::chrono::milliseconds(0));
+  {
+    std::lock_guard lock(mutex_);
+    p.id = next_id_++;
+    record(p, SmnDelivery::Status::pending, nullptr, now_system + std::max(wait, std::chrono::milliseconds(0)));
+    waiting_.push_back(std::move(p));
+  }
+  wake_.notify_all();
+}
+
+void SmnPusher::cancel(const std::string& subscription_urn) {
+  std::vector<SmnDelivery> ended;
+  {
+    std::lock_guard lock(mutex_);
+    PushResult deleted{PushResult::Kind::final, std::nullopt, "subscription deleted", {}};
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (it->target.subscription_urn != subscription_urn) {
+        ++it;
+        continue;
+      }
+      record(*it, SmnDelivery::Status::failed, &deleted, std::nullopt);
+      if (it->message.type == SmnPushMessage::Type::notification) {
+        ended.push_back(SmnDelivery{it->message.message_id, subscription_urn,
+                                    SmnDelivery::Status::failed, it->attempts, std::nullopt,
+                                    "subscription deleted", std::nullopt});
+      }
+      it = waiting_.erase(it);
+    }
+  }
+  if (persist_) {
+    for (const auto& line : ended) persist_(line);
+  }
 }
 
 std::optional<std::size_t> SmnPusher::pick(std::chrono::steady_clock::time_point now) const {
@@ -167,25 +219,40 @@ void SmnPusher::worker() {
     --in_flight_;
     const bool retry = result.kind == PushResult::Kind::retry &&
                        push.attempts <= options_.retry.max_retries;
+    const bool notification = push.message.type == SmnPushMessage::Type::notification;
+    SmnDelivery line{push.message.message_id, push.target.subscription_urn,
+                     SmnDelivery::Status::delivered, push.attempts, result.http_status,
+                     result.error, std::nullopt};
+    bool gone = false;
+    std::optional<Push> again;  // queued once its state is stored, so no later attempt overtakes it
     if (result.kind == PushResult::Kind::delivered) {
       record(push, SmnDelivery::Status::delivered, &result, std::nullopt);
     } else if (retry) {
       const auto wait = backoff(push.attempts, result);
-      record(push, SmnDelivery::Status::pending, &result, std::chrono::system_clock::now() + wait);
+      const auto next = std::chrono::system_clock::now() + wait;
+      record(push, SmnDelivery::Status::pending, &result, next);
+      line.status = SmnDelivery::Status::pending;
+      line.next_attempt_time =
+          std::chrono::duration_cast<std::chrono::milliseconds>(next.time_since_epoch()).count();
       push.due = std::chrono::steady_clock::now() + wait;
-      waiting_.push_back(std::move(push));
+      again = std::move(push);
     } else {
       if (result.kind == PushResult::Kind::retry && push.attempts > 1) {
         result.error = fmt::format("after {} attempts: {}", push.attempts, result.error);
       }
       record(push, SmnDelivery::Status::failed, &result, std::nullopt);
-      if (result.unsubscribe && gone_) {
-        const std::string urn = push.target.subscription_urn;
-        lock.unlock();
-        gone_(urn);
-        lock.lock();
-      }
+      line.status = SmnDelivery::Status::failed;
+      line.last_error = result.error;
+      gone = result.unsubscribe;
     }
+    if ((persist_ && notification) || (gone && gone_)) {
+      lock.unlock();
+      // Stored before the next attempt could start: the store's writer is the one writer.
+      if (persist_ && notification) persist_(line);
+      if (gone && gone_) gone_(line.subscription_urn);
+      lock.lock();
+    }
+    if (again) waiting_.push_back(std::move(*again));
     wake_.notify_all();  // a slot is free, or a retry waits
   }
 }

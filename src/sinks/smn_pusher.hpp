@@ -7,8 +7,9 @@
 // own slots while the other workers go on. What became of each push is kept in a bounded
 // delivery log per topic.
 //
-// Pushes live in memory in this version: a push still queued when the process dies is lost
-// (issue 11 makes them durable in the store's outbox).
+// Durability is the caller's: with a store, SmnTopics writes each push (pending) before it is
+// queued here, and `Persist` stores every attempt's outcome, so that a restart queues what was
+// still pending, with its attempts so far.
 //
 // Thread-safety: safe for concurrent use. Callbacks run on worker threads, without its lock.
 #pragma once
@@ -68,8 +69,11 @@ class SmnPusher {
   };
   /// Called when a receiver answered 410 Gone, with the subscription's URN.
   using Gone = std::function<void(const std::string& subscription_urn)>;
+  /// Called after every attempt of a notification's push, with its delivery log line (the
+  /// line's message_id and subscription_urn say which push).
+  using Persist = std::function<void(const SmnDelivery& line)>;
 
-  SmnPusher(Options options, SigningKey key, Gone gone);
+  SmnPusher(Options options, SigningKey key, Gone gone, Persist persist = {});
   /// Stops the workers after the attempts in flight.
   ~SmnPusher();
   SmnPusher(const SmnPusher&) = delete;
@@ -78,6 +82,13 @@ class SmnPusher {
   /// Queues one push of `message` (its subscription fields filled per target) to each target.
   /// Errors: unavailable when the queue has no room for them all (none is queued).
   Result<void> push(const SmnPushMessage& message, const std::vector<Target>& targets);
+  /// Queues a push a restart found pending, with the attempts it made already, due at
+  /// `next_attempt` (epoch ms; now when none).
+  void resume(const SmnPushMessage& message, const Target& target, std::size_t attempts,
+              std::optional<std::int64_t> next_attempt);
+  /// Ends the subscription's waiting pushes as FAILED "subscription deleted" (attempts in
+  /// flight finish).
+  void cancel(const std::string& subscription_urn);
 
   /// The topic's delivery log, newest first, at most `limit`, only `status` when given.
   [[nodiscard]] std::vector<SmnDelivery> log(std::string_view topic_urn,
@@ -107,6 +118,7 @@ class SmnPusher {
   const Options options_;
   const SigningKey key_;
   const Gone gone_;
+  const Persist persist_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -1,6 +1,7 @@
 // The in-memory Store: ordered maps keyed by project and name; the outbox in write order with
 // an index by notification_id; final records in a bounded RecordLog.
 #include <algorithm>
+#include <list>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -15,7 +16,8 @@ namespace {
 
 class MemoryStore final : public Store {
  public:
-  explicit MemoryStore(MemoryStoreOptions options) : records_(options.max_records) {}
+  explicit MemoryStore(MemoryStoreOptions options)
+      : records_(options.max_records), options_(options) {}
 
   Result<StoreSnapshot> load() override {
     std::lock_guard lock(mutex_);
@@ -32,6 +34,9 @@ class MemoryStore final : public Store {
       snapshot.subscriptions.push_back(subscription);
     }
     snapshot.settings = settings_;
+    for (const auto& push : pushes_) {
+      if (push.status == "PENDING") snapshot.pending_pushes.push_back(push);
+    }
     return snapshot;
   }
   Result<void> put_topic(const StoredTopic& topic) override {
@@ -62,6 +67,45 @@ class MemoryStore final : public Store {
     std::lock_guard lock(mutex_);
     settings_[std::string(name)] = std::string(value);
     return {};
+  }
+  Result<void> put_pushes(std::span<const StoredPush> pushes) override {
+    std::lock_guard lock(mutex_);
+    for (const auto& push : pushes) {
+      const auto key = std::pair{push.message_id, push.subscription_id};
+      if (push_index_.contains(key)) continue;
+      pushes_.push_back(push);
+      push_index_.emplace(key, std::prev(pushes_.end()));
+    }
+    // Bounded as the records are: the oldest final pushes go first.
+    for (auto it = pushes_.begin(); pushes_.size() > options_.max_records && it != pushes_.end();) {
+      if (it->status == "PENDING") {
+        ++it;
+        continue;
+      }
+      push_index_.erase({it->message_id, it->subscription_id});
+      it = pushes_.erase(it);
+    }
+    return {};
+  }
+  Result<void> update_push(const StoredPush& push) override {
+    std::lock_guard lock(mutex_);
+    const auto it = push_index_.find({push.message_id, push.subscription_id});
+    if (it != push_index_.end()) *it->second = push;
+    return {};
+  }
+  Result<std::vector<StoredPush>> list_pushes(std::string_view project_id,
+                                              std::string_view topic_name, std::string_view status,
+                                              std::size_t limit, TimePoint prune_before) override {
+    std::lock_guard lock(mutex_);
+    std::vector<StoredPush> page;
+    const auto cut = to_epoch_ms(prune_before);
+    for (auto it = pushes_.rbegin(); it != pushes_.rend() && page.size() < limit; ++it) {
+      if (it->project_id != project_id || it->topic_name != topic_name) continue;
+      if (!status.empty() && it->status != status) continue;
+      if (it->status != "PENDING" && it->timestamp * 1000 <= cut) continue;
+      page.push_back(*it);
+    }
+    return page;
   }
   Result<void> begin_deliveries(std::span<const Notification* const> notifications,
                                 TimePoint prune_before) override {
@@ -148,6 +192,9 @@ class MemoryStore final : public Store {
   std::map<std::pair<std::string, std::string>, StoredTopic> topics_;
   std::map<std::pair<std::string, std::string>, StoredSubscription> subscriptions_;
   std::map<std::string, std::string> settings_;
+  const MemoryStoreOptions options_;
+  std::list<StoredPush> pushes_;  // oldest first
+  std::map<std::pair<std::string, std::string>, std::list<StoredPush>::iterator> push_index_;
 };
 
 }  // namespace

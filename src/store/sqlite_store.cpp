@@ -91,6 +91,14 @@ CREATE TABLE smn_subscriptions (
   unsubscribe_token TEXT NOT NULL,
   PRIMARY KEY (project_id, subscription_id)) WITHOUT ROWID;
 CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE smn_pushes (
+  sequence INTEGER PRIMARY KEY, message_id TEXT NOT NULL, project_id TEXT NOT NULL,
+  topic_name TEXT NOT NULL, subscription_id TEXT NOT NULL, message TEXT NOT NULL,
+  subject TEXT NOT NULL, timestamp INTEGER NOT NULL, status TEXT NOT NULL,
+  attempts INTEGER NOT NULL, last_http_status INTEGER, last_error TEXT NOT NULL,
+  next_attempt_time INTEGER, UNIQUE (message_id, subscription_id));
+CREATE INDEX smn_pushes_by_topic ON smn_pushes (project_id, topic_name, sequence);
+CREATE INDEX smn_pushes_pending ON smn_pushes (sequence) WHERE status = 'PENDING';
 )sql",
 };
 static_assert(std::size(k_migrations) == k_store_schema_version);
@@ -293,6 +301,25 @@ class SqliteStore final : public Store {
     delete_smn_subscription_ = Statement(
         db_, "DELETE FROM smn_subscriptions WHERE project_id = ? AND subscription_id = ?");
     put_setting_ = Statement(db_, "INSERT OR REPLACE INTO settings VALUES (?,?)");
+    put_push_ = Statement(db_,
+                          "INSERT OR IGNORE INTO smn_pushes (message_id, project_id, topic_name, "
+                          "subscription_id, message, subject, timestamp, status, attempts, "
+                          "last_http_status, last_error, next_attempt_time) "
+                          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    update_push_ = Statement(db_,
+                             "UPDATE smn_pushes SET status = ?, attempts = ?, last_http_status = ?, "
+                             "last_error = ?, next_attempt_time = ? WHERE message_id = ? AND "
+                             "subscription_id = ?");
+    prune_pushes_ = Statement(
+        db_,
+        "DELETE FROM smn_pushes WHERE sequence IN (SELECT sequence FROM smn_pushes WHERE "
+        "status <> 'PENDING' AND timestamp * 1000 <= ?1 LIMIT ?2)");
+    list_pushes_ = Statement(
+        reader_,
+        "SELECT message_id, project_id, topic_name, subscription_id, message, subject, timestamp, "
+        "status, attempts, last_http_status, last_error, next_attempt_time FROM smn_pushes WHERE "
+        "project_id = ?1 AND topic_name = ?2 AND (?3 = '' OR status = ?3) AND (status = "
+        "'PENDING' OR timestamp * 1000 > ?4) ORDER BY sequence DESC LIMIT ?5");
     // Listing reads on its own connection: in WAL mode it never waits for the writer.
     list_records_ = Statement(
         reader_, std::string(k_record_columns) +
@@ -372,6 +399,11 @@ class SqliteStore final : public Store {
           smn.text(0), smn.text(1), smn.text(2), smn.text(3), smn.text(4), smn.text(5),
           smn.integer(6) != 0, smn.text(7), smn.text(8), smn.text(9)});
     }
+    Statement pushes(db_,
+                     "SELECT message_id, project_id, topic_name, subscription_id, message, "
+                     "subject, timestamp, status, attempts, last_http_status, last_error, "
+                     "next_attempt_time FROM smn_pushes WHERE status = 'PENDING' ORDER BY sequence");
+    while (pushes.step() == SQLITE_ROW) snapshot.pending_pushes.push_back(push_of(pushes));
     Statement settings(db_, "SELECT name, value FROM settings");
     while (settings.step() == SQLITE_ROW) snapshot.settings[settings.text(0)] = settings.text(1);
     Statement timers(db_, "SELECT * FROM expiry_timers ORDER BY 1, 2, 3");
@@ -476,6 +508,51 @@ class SqliteStore final : public Store {
   }
   Result<void> put_setting(std::string_view name, std::string_view value) override {
     return write([&] { return run(put_setting_.bind(1, name).bind(2, value)); });
+  }
+  Result<void> put_pushes(std::span<const StoredPush> pushes) override {
+    return write([&]() -> Result<void> {
+      for (const auto& p : pushes) {
+        put_push_.bind(1, p.message_id)
+            .bind(2, p.project_id)
+            .bind(3, p.topic_name)
+            .bind(4, p.subscription_id)
+            .bind(5, p.message)
+            .bind(6, p.subject)
+            .bind(7, p.timestamp)
+            .bind(8, p.status)
+            .bind(9, static_cast<std::int64_t>(p.attempts));
+        if (p.last_http_status) put_push_.bind(10, std::int64_t{*p.last_http_status});
+        put_push_.bind(11, p.last_error);
+        if (p.next_attempt_time) put_push_.bind(12, *p.next_attempt_time);
+        if (auto r = run(put_push_); !r) return r;
+      }
+      return {};
+    });
+  }
+  Result<void> update_push(const StoredPush& p) override {
+    return write([&] {
+      update_push_.bind(1, p.status).bind(2, static_cast<std::int64_t>(p.attempts));
+      if (p.last_http_status) update_push_.bind(3, std::int64_t{*p.last_http_status});
+      update_push_.bind(4, p.last_error);
+      if (p.next_attempt_time) update_push_.bind(5, *p.next_attempt_time);
+      return run(update_push_.bind(6, p.message_id).bind(7, p.subscription_id));
+    });
+  }
+  Result<std::vector<StoredPush>> list_pushes(std::string_view project_id,
+                                              std::string_view topic_name, std::string_view status,
+                                              std::size_t limit, TimePoint prune_before) override {
+    std::lock_guard lock(read_mutex_);
+    list_pushes_.bind(1, project_id)
+        .bind(2, topic_name)
+        .bind(3, status)
+        .bind(4, to_epoch_ms(prune_before))
+        .bind(5, static_cast<std::int64_t>(limit));
+    std::vector<StoredPush> page;
+    int code = SQLITE_ROW;
+    while ((code = list_pushes_.step()) == SQLITE_ROW) page.push_back(push_of(list_pushes_));
+    list_pushes_.reset();
+    if (code != SQLITE_DONE) return read_failed(code);
+    return page;
   }
 
   // Records the notifications as pending (the outbox), in the writer's next transaction.
@@ -742,6 +819,7 @@ class SqliteStore final : public Store {
     const auto pruned = static_cast<std::size_t>(sqlite3_changes(db_));
     if (auto r = run(prune_legacy_records_.bind(2, batch).bind(3, ms)); !r) return r;
     const auto pruned_legacy = static_cast<std::size_t>(sqlite3_changes(db_));
+    if (auto r = run(prune_pushes_.bind(1, ms).bind(2, batch)); !r) return r;
     prune_backlog_ = pruned >= k_prune_batch || pruned_legacy >= k_prune_batch;
     last_prune_ = prune_before;
     return {};
@@ -850,6 +928,17 @@ class SqliteStore final : public Store {
     return SQLITE_OK;
   }
 
+  static StoredPush push_of(Statement& row) {
+    StoredPush p{row.text(0), row.text(1), row.text(2), row.text(3), row.text(4), row.text(5),
+                 row.integer(6), row.text(7), static_cast<std::size_t>(row.integer(8)),
+                 std::nullopt, row.text(10), std::nullopt};
+    if (sqlite3_column_type(row.raw(), 9) != SQLITE_NULL) {
+      p.last_http_status = static_cast<int>(row.integer(9));
+    }
+    if (sqlite3_column_type(row.raw(), 11) != SQLITE_NULL) p.next_attempt_time = row.integer(11);
+    return p;
+  }
+
   Result<Event> event_of(Statement& row) const {
     Event event;
     event.name = row.text(1);
@@ -937,7 +1026,8 @@ class SqliteStore final : public Store {
   Statement put_event_, delete_event_, put_secret_, clear_subscriptions_, put_subscription_,
       delete_secret_, delete_timers_of_secret_, put_timer_, delete_timer_, put_record_,
       prune_records_, prune_legacy_records_, finish_record_, put_topic_, delete_topic_, delete_topic_subscriptions_,
-      put_smn_subscription_, delete_smn_subscription_, put_setting_, begin_, commit_, rollback_;
+      put_smn_subscription_, delete_smn_subscription_, put_setting_, put_push_, update_push_,
+      prune_pushes_, list_pushes_, begin_, commit_, rollback_;
 };
 
 // The integer answer of a one-row query, or the SQLite error.
