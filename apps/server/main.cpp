@@ -63,6 +63,8 @@ options:
   --smn-signing-key PATH   sign SMN pushes with this PEM RSA private key (PKCS#1 or PKCS#8, at
                            least 2048 bits); default: a key made at first start and kept in the
                            store (or in memory without --store)
+  --nats URL               publish notifications of target_type NATS to NATS JetStream at URL
+                           (e.g. nats://127.0.0.1:4222); without it, NATS events are INVALID
   --help                   this text
 
 SIGINT or SIGTERM stop the server: requests in flight finish, then it exits with status 0.
@@ -81,6 +83,7 @@ struct Config {
   bool smn_auto_confirm = false;
   bool allow_private_endpoints = false;
   std::string smn_signing_key;
+  std::string nats;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -141,6 +144,8 @@ Config parse_args(int argc, char** argv) {
         usage_error("--public-url takes an http:// or https:// URL");
       }
       config.public_url = std::string(value);
+    } else if (flag == "--nats") {
+      config.nats = std::string(value);
     } else if (flag == "--smn-signing-key") {
       config.smn_signing_key = std::string(value);
     } else if (flag == "--threads") {
@@ -455,6 +460,15 @@ int main(int argc, char** argv) {
   }
   herald::Engine& engine = *engine_owner;
   const herald::ScopedConnection smn = engine.connect_sink("SMN", herald::smn_sink(topics));
+  herald::ScopedConnection nats;
+  if (!config.nats.empty()) {
+    auto sink = herald::nats_sink({.url = config.nats});
+    if (!sink) {
+      std::cerr << "herald-server: --nats: " << sink.error().message() << "\n";
+      return 1;
+    }
+    nats = engine.connect_sink("NATS", std::move(sink).value());
+  }
   const herald::RestRouter router(engine, *topics, config.tokens);
   herald::ExpiryScheduler scheduler(engine);
 

@@ -7,6 +7,7 @@
 #include "herald/event.hpp"
 #include "herald/expiry_scheduler.hpp"
 #include "herald/json_lines_sink.hpp"
+#include "herald/nats_sink.hpp"
 #include "herald/lifecycle.hpp"
 #include "herald/log.hpp"
 #include "herald/notification.hpp"

@@ -12,7 +12,8 @@
 // - A sink that throws gives FAIL for its delivery, with the exception's message as the reason;
 //   the other sinks of the dispatch still run.
 // - Combining: no sink called → INVALID ("no sink serves target_type X"); else any sink that
-//   answered invalid_target → INVALID; else any failed → FAIL; else SUCCESS.
+//   answered invalid_target → INVALID; else any failed → FAIL; else any unavailable → FAIL,
+//   marked unavailable (asynchronous delivery waits for the target); else SUCCESS.
 //
 // Threading: a sink may be called from several threads at once (concurrent triggers) and must be
 // safe for that. Lifetime: the Engine keeps the callable (and what it captures) until the sink
@@ -31,6 +32,10 @@ enum class SinkStatus {
   delivered,       ///< the message was taken
   failed,          ///< the sink tried and failed (→ FAIL)
   invalid_target,  ///< the target id is malformed for this sink (→ INVALID)
+  /// The target cannot be reached now (a broker down): asynchronous delivery keeps the delivery
+  /// pending and tries again at the retry schedule's cap, without counting it as an attempt, so
+  /// that an outage drops nothing; synchronous delivery answers FAIL.
+  unavailable,
 };
 
 /// What a sink answers for one notification.
@@ -42,6 +47,9 @@ struct SinkOutcome {
   static SinkOutcome failed(std::string why) { return {SinkStatus::failed, std::move(why)}; }
   static SinkOutcome invalid_target(std::string why) {
     return {SinkStatus::invalid_target, std::move(why)};
+  }
+  static SinkOutcome unavailable(std::string why) {
+    return {SinkStatus::unavailable, std::move(why)};
   }
 };
 

@@ -91,6 +91,17 @@ std::chrono::milliseconds AsyncDelivery::backoff(std::size_t attempts) {
 }
 
 void AsyncDelivery::settle(Job job, SinkVerdict verdict) {
+  if (verdict.unavailable) {
+    // The target cannot be reached now: not an attempt. Tried again at the schedule's cap,
+    // for as long as the outage lasts: nothing is dropped for it.
+    --job.attempts;
+    {
+      std::lock_guard lock(mutex_);
+      waiting_.emplace(clock_->now() + options_.retry.max_backoff, std::move(job));
+    }
+    work_.notify_one();
+    return;
+  }
   if (verdict.status == NotificationStatus::fail && job.attempts <= options_.retry.max_retries) {
     {
       std::lock_guard lock(mutex_);

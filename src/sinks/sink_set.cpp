@@ -93,15 +93,22 @@ std::optional<SinkOutcome> call_guarded(SinkSlot& slot, const Notification& noti
 struct VerdictCombiner {
   using result_type = std::pair<std::size_t, SinkVerdict>;  // (sinks called, verdict)
 
-  static int rank(NotificationStatus s) {
-    return s == NotificationStatus::invalid ? 2 : s == NotificationStatus::fail ? 1 : 0;
+  // INVALID over FAIL over unavailable over SUCCESS.
+  static int rank(NotificationStatus s, bool unavailable) {
+    return s == NotificationStatus::invalid ? 3
+           : s == NotificationStatus::fail  ? (unavailable ? 1 : 2)
+                                            : 0;
   }
   void add(result_type& combined, const SinkOutcome& outcome) const {
     ++combined.first;
-    const auto status = outcome.status == SinkStatus::delivered ? NotificationStatus::success
-                        : outcome.status == SinkStatus::failed  ? NotificationStatus::fail
-                                                                : NotificationStatus::invalid;
-    if (rank(status) > rank(combined.second.status)) combined.second = {status, outcome.reason};
+    const bool unavailable = outcome.status == SinkStatus::unavailable;
+    const auto status = outcome.status == SinkStatus::delivered        ? NotificationStatus::success
+                        : outcome.status == SinkStatus::invalid_target ? NotificationStatus::invalid
+                                                                       : NotificationStatus::fail;
+    if (rank(status, unavailable) >
+        rank(combined.second.status, combined.second.unavailable)) {
+      combined.second = {status, outcome.reason, unavailable};
+    }
   }
 
   // The Signals2 combiner interface (SinkSet::deliver_through_signal).

@@ -24,6 +24,8 @@ namespace herald::detail {
 struct SinkVerdict {
   NotificationStatus status = NotificationStatus::success;
   std::string reason;
+  /// FAIL only because a target could not be reached now (SinkStatus::unavailable).
+  bool unavailable = false;
 };
 
 class SinkSet {

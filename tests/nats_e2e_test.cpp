@@ -1,0 +1,70 @@
+// herald-server --nats: a NATS event's notification lands in a real nats-server's stream.
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <thread>
+
+#include "http_client.hpp"
+#include "nats_server.hpp"
+#include "rest_support.hpp"
+#include "server_process.hpp"
+
+namespace herald {
+namespace {
+
+TEST(nats_e2e_test, herald_server_publishes_a_nats_event_to_jetstream) {
+  testing::NatsServer broker;
+  ASSERT_TRUE(broker.running());
+  natsConnection* connection = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&connection, broker.url().c_str()), NATS_OK);
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&js, connection, nullptr), NATS_OK);
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = "HERALD";
+  const char* subjects[] = {"herald.>"};
+  config.Subjects = subjects;
+  config.SubjectsLen = 1;
+  jsStreamInfo* info = nullptr;
+  ASSERT_EQ(js_AddStream(&info, js, &config, nullptr, nullptr), NATS_OK);
+  jsStreamInfo_Destroy(info);
+
+  testing::ServerProcess server(
+      {"--token", std::string(testing::k_token_a) + "=project-a", "--nats", broker.url()});
+  http::Client client(http::parse_endpoint(server.url()).value());
+  const std::vector<std::pair<std::string, std::string>> auth = {
+      {"X-Auth-Token", std::string(testing::k_token_a)}};
+  ASSERT_EQ(client
+                .request("POST", "/v1/project-a/csms/events", auth,
+                         R"({"name":"to-nats","event_types":["SECRET_ROTATED"],"state":"ENABLED",
+                             "notification":{"target_type":"NATS","target_id":"herald.rotations",
+                                             "target_name":"rotations"}})")
+                ->status,
+            200);
+  ASSERT_EQ(client.request("PUT", "/v1/project-a/secrets/db", auth,
+                           R"({"event_subscriptions":["to-nats"]})")
+                ->status,
+            200);
+  const auto fired = client.request("POST", "/v1/project-a/csms/lifecycle-events", auth,
+                                    R"({"secret_name":"db","event_type":"SECRET_ROTATED"})");
+  ASSERT_EQ(fired->status, 200) << fired->body;
+  EXPECT_EQ(boost::json::parse(fired->body).at("notifications").at(0).at("notification_status"),
+            "SUCCESS");
+  std::uint64_t messages = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (messages == 0 && std::chrono::steady_clock::now() < deadline) {
+    if (js_GetStreamInfo(&info, js, "HERALD", nullptr, nullptr) == NATS_OK) {
+      messages = info->State.Msgs;
+      jsStreamInfo_Destroy(info);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(messages, 1U);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(connection);
+}
+
+}  // namespace
+}  // namespace herald
