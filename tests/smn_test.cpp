@@ -303,13 +303,13 @@ class smn_push_test : public ::testing::Test {
   std::vector<SmnDeliveryLine> wait_final(std::size_t count) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
-      const auto lines = smn_->deliveries(k_project, urn_).value();
+      const auto lines = smn_->deliveries(k_project, urn_).value().deliveries;
       const auto final = std::count_if(lines.begin(), lines.end(),
                                        [](const auto& l) { return l.status != "PENDING"; });
       if (static_cast<std::size_t>(final) >= count) return lines;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    return smn_->deliveries(k_project, urn_).value();
+    return smn_->deliveries(k_project, urn_).value().deliveries;
   }
   std::string trigger() {
     return std::string(
@@ -404,6 +404,58 @@ TEST_F(smn_push_test, a_receiver_that_hangs_does_not_delay_another_on_the_same_t
   EXPECT_EQ(got.size(), 6U);
   EXPECT_LT(took, std::chrono::milliseconds(2500))
       << "the healthy receiver got all five before the hung one's first attempt timed out (3 s)";
+}
+
+TEST_F(smn_push_test, the_delivery_log_pages_newest_first_with_markers) {
+  testing::Receiver receiver;
+  subscribe(receiver);
+  const std::string first = trigger();
+  const std::string second = trigger();
+  const std::string third = trigger();
+  ASSERT_EQ(wait_final(3).size(), 3U);
+  const auto page = smn_->deliveries(k_project, urn_, std::nullopt, 2).value();
+  ASSERT_EQ(page.deliveries.size(), 2U);
+  EXPECT_EQ(page.deliveries[0].message_id, third) << "newest first";
+  EXPECT_EQ(page.deliveries[1].message_id, second);
+  ASSERT_FALSE(page.next_marker.empty());
+  const auto rest = smn_->deliveries(k_project, urn_, std::nullopt, 2, page.next_marker).value();
+  ASSERT_EQ(rest.deliveries.size(), 1U);
+  EXPECT_EQ(rest.deliveries[0].message_id, first);
+  EXPECT_TRUE(rest.next_marker.empty()) << "the last page";
+  EXPECT_ERROR(smn_->deliveries(k_project, urn_, std::nullopt, 2, "x1"), invalid_argument, "marker");
+  EXPECT_ERROR(smn_->deliveries(k_project, urn_, "LOST"), invalid_argument, "status");
+  EXPECT_EQ(smn_->deliveries(k_project, urn_, "FAILED")->deliveries.size(), 0U);
+}
+
+TEST(smn_push_store_test, with_a_store_the_log_is_read_from_it_and_pages_the_same) {
+  auto store = memory_store();
+  SmnOptions o;
+  o.allow_private_endpoints = true;
+  o.auto_confirm = true;
+  auto smn = SmnTopics::open("region-1", store, o).value();
+  ASSERT_TRUE(smn->start_pushing({}).ok());
+  const auto urn = smn->create_topic(k_project, "t")->topic.topic_urn;
+  testing::Receiver receiver;
+  ASSERT_TRUE(smn->add_subscription(k_project, urn, "http", receiver.url()).ok());
+  Engine engine;
+  const ScopedConnection sink = engine.connect_sink("SMN", smn_sink(smn));
+  ASSERT_TRUE(engine.create_event(k_project, {"e", {EventType::secret_rotated}, EventState::enabled,
+                                              {"SMN", urn, "t"}})
+                  .ok());
+  ASSERT_TRUE(engine.set_subscriptions(k_project, "db", std::vector<std::string>{"e"}).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(engine.trigger(k_project, {"db", EventType::secret_rotated}).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::vector<SmnDeliveryLine> all;
+  do {
+    all = smn->deliveries(k_project, urn, "DELIVERED", 10)->deliveries;
+  } while (all.size() < 3 && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(all.size(), 3U) << "stored with every attempt's outcome";
+  const auto page = smn->deliveries(k_project, urn, std::nullopt, 2).value();
+  ASSERT_EQ(page.deliveries.size(), 2U);
+  EXPECT_EQ(page.deliveries[0].message_id, all[0].message_id);
+  const auto rest = smn->deliveries(k_project, urn, std::nullopt, 2, page.next_marker).value();
+  ASSERT_EQ(rest.deliveries.size(), 1U);
+  EXPECT_EQ(rest.deliveries[0].message_id, all[2].message_id);
 }
 
 }  // namespace herald

@@ -448,8 +448,9 @@ class FlakyStore final : public Store {
   }
   Result<std::vector<StoredPush>> list_pushes(std::string_view p, std::string_view t,
                                               std::string_view s, std::size_t l,
-                                              TimePoint before) override {
-    return inner_->list_pushes(p, t, s, l, before);
+                                              TimePoint prune_before,
+                                              std::int64_t before) override {
+    return inner_->list_pushes(p, t, s, l, prune_before, before);
   }
   Result<void> delete_topic(std::string_view p, std::string_view n) override {
     return refuse ? broken() : inner_->delete_topic(p, n);

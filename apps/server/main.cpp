@@ -63,6 +63,11 @@ options:
   --smn-signing-key PATH   sign SMN pushes with this PEM RSA private key (PKCS#1 or PKCS#8, at
                            least 2048 bits); default: a key made at first start and kept in the
                            store (or in memory without --store)
+  --push-retries N         SMN pushes and asynchronous deliveries: retries after the first try
+                           (default 6)
+  --push-backoff-ms N      the first retry waits up to N ms, doubling each time (default 1000)
+  --push-backoff-max-ms N  the cap of that wait (default 60000)
+  --push-timeout-ms N      one push attempt's limit (default 5000)
   --nats URL               publish notifications of target_type NATS to NATS JetStream at URL
                            (e.g. nats://127.0.0.1:4222); without it, NATS events are INVALID
   --help                   this text
@@ -84,6 +89,8 @@ struct Config {
   bool allow_private_endpoints = false;
   std::string smn_signing_key;
   std::string nats;
+  herald::RetryPolicy retry;
+  std::chrono::milliseconds push_timeout{5000};
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -144,6 +151,14 @@ Config parse_args(int argc, char** argv) {
         usage_error("--public-url takes an http:// or https:// URL");
       }
       config.public_url = std::string(value);
+    } else if (flag == "--push-retries") {
+      config.retry.max_retries = parse_number<std::size_t>(value, flag);
+    } else if (flag == "--push-backoff-ms") {
+      config.retry.initial_backoff = std::chrono::milliseconds(parse_number<long>(value, flag));
+    } else if (flag == "--push-backoff-max-ms") {
+      config.retry.max_backoff = std::chrono::milliseconds(parse_number<long>(value, flag));
+    } else if (flag == "--push-timeout-ms") {
+      config.push_timeout = std::chrono::milliseconds(std::max(1L, parse_number<long>(value, flag)));
     } else if (flag == "--nats") {
       config.nats = std::string(value);
     } else if (flag == "--smn-signing-key") {
@@ -437,7 +452,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<herald::Engine> engine_owner;
   std::shared_ptr<herald::SmnTopics> topics;
   if (config.store.empty()) {
-    engine_owner = std::make_unique<herald::Engine>();
+    herald::Options options;
+    options.retry = config.retry;
+    engine_owner = std::make_unique<herald::Engine>(options);
     topics = std::make_shared<herald::SmnTopics>(config.region, smn_options);
   } else {
     const auto fail = [](const herald::Error& error) {
@@ -447,6 +464,7 @@ int main(int argc, char** argv) {
     auto store = herald::open_sqlite_store(config.store);
     if (!store) return fail(store.error());
     herald::Options options;
+    options.retry = config.retry;
     // What the engine cannot tell a caller (a final status the store refused) goes to stderr.
     options.log = [](herald::LogLevel, std::string_view message) {
       std::cerr << "herald-server: " << message << "\n";
@@ -495,6 +513,8 @@ int main(int argc, char** argv) {
   // SMN pushes: the URLs handed out need the bound port, so they start once listening.
   herald::SmnPushOptions push;
   push.signing_key_pem = signing_key_pem;
+  push.retry = config.retry;
+  push.attempt_timeout = config.push_timeout;
   push.public_url = config.public_url;
   if (push.public_url.empty()) {
     std::string host = bound.address().to_string();

@@ -114,6 +114,13 @@ struct SmnDeliveryLine {
   std::optional<std::int64_t> next_attempt_time;  ///< epoch ms; none once final
 };
 
+/// One page of a topic's delivery log: `next_marker` (opaque) asks for the next, older page;
+/// empty on the last.
+struct SmnDeliveryPage {
+  std::vector<SmnDeliveryLine> deliveries;
+  std::string next_marker;
+};
+
 /// Limits of an SmnTopics.
 struct SmnOptions {
   /// Most topics one project may hold; creating one more is refused with HERALD.1003.
@@ -228,10 +235,13 @@ class SmnTopics {
   /// auto_confirm). Errors: invalid_argument (the signing key), unavailable (the store refused
   /// to keep a new key); already pushing.
   Result<void> start_pushing(SmnPushOptions options);
-  /// The topic's delivery log, newest first. Errors: invalid_argument, not_found.
-  [[nodiscard]] Result<std::vector<SmnDeliveryLine>> deliveries(
+  /// The topic's delivery log, newest first, `limit` (1..1000) lines after `marker` (the
+  /// next_marker of the page before; empty: the newest). Errors: invalid_argument (status not
+  /// PENDING, DELIVERED or FAILED; limit; a marker this log did not hand out), not_found.
+  [[nodiscard]] Result<SmnDeliveryPage> deliveries(
       std::string_view project_id, std::string_view topic_urn,
-      std::optional<std::string_view> status = std::nullopt, std::size_t limit = 100) const;
+      std::optional<std::string_view> status = std::nullopt, std::size_t limit = 100,
+      std::string_view marker = {}) const;
   /// The signing certificate (PEM) whose key id is `key_id`. Errors: not_found.
   [[nodiscard]] Result<std::string> signing_certificate(std::string_view key_id) const;
 

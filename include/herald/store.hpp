@@ -89,6 +89,7 @@ struct StoredPush {
   std::optional<int> last_http_status;
   std::string last_error;
   std::optional<std::int64_t> next_attempt_time;  ///< epoch ms
+  std::int64_t sequence = 0;  ///< set by the store (list_pushes): the log's order, newest highest
 };
 
 /// Everything a store holds, as an Engine loads it at start.
@@ -140,14 +141,17 @@ class Store {
   /// Records new pushes, pending; a push already stored (same message and subscription, as a
   /// delivery made again after a crash publishes it) is left as it is.
   virtual Result<void> put_pushes(std::span<const StoredPush> pushes) = 0;
-  /// Stores a push's attempts and status, by message and subscription.
+  /// Stores a push's status, attempts, last_http_status, last_error and next_attempt_time, by
+  /// message and subscription (its other fields are not read).
   virtual Result<void> update_push(const StoredPush& push) = 0;
-  /// A topic's pushes, newest first, at most `limit`, only `status` when not empty: the
-  /// delivery log. Final pushes are dropped with the records' retention (`prune_before`).
+  /// A topic's pushes whose sequence is below `before`, newest first, at most `limit`, only
+  /// `status` when not empty: the delivery log. Final pushes are dropped with the records'
+  /// retention (`prune_before`).
   virtual Result<std::vector<StoredPush>> list_pushes(std::string_view project_id,
                                                       std::string_view topic_name,
                                                       std::string_view status, std::size_t limit,
-                                                      TimePoint prune_before) = 0;
+                                                      TimePoint prune_before,
+                                                      std::int64_t before = INT64_MAX) = 0;
 
   /// In one transaction: records the notifications as pending, puts their deliveries in the
   /// outbox, and drops final records whose trigger_time is at or before `prune_before`.

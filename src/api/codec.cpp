@@ -447,10 +447,10 @@ std::string encode_subscriptions(std::string_view request_id, const SmnSubscript
                                       {"subscriptions", std::move(array)}});
 }
 
-std::string encode_deliveries(std::string_view request_id,
-                              const std::vector<SmnDeliveryLine>& lines) {
+std::string encode_deliveries(std::string_view request_id, const SmnDeliveryPage& page,
+                              std::string_view marker) {
   json::array array;
-  for (const auto& l : lines) {
+  for (const auto& l : page.deliveries) {
     json::object line{{"message_id", l.message_id},
                       {"subscription_urn", l.subscription_urn},
                       {"status", l.status},
@@ -462,10 +462,12 @@ std::string encode_deliveries(std::string_view request_id,
     if (l.next_attempt_time) line["next_attempt_time"] = *l.next_attempt_time;
     array.emplace_back(std::move(line));
   }
-  const auto count = array.size();
+  json::object page_info{{"current_count", array.size()}};
+  if (!page.next_marker.empty()) page_info["next_marker"] = page.next_marker;
+  if (!marker.empty()) page_info["previous_marker"] = marker;
   return json::serialize(json::object{{"request_id", request_id},
                                       {"deliveries", std::move(array)},
-                                      {"page_info", json::object{{"current_count", count}}}});
+                                      {"page_info", std::move(page_info)}});
 }
 
 std::string encode_signing_secret(std::string_view request_id, std::string_view subscription_urn,

@@ -66,9 +66,10 @@ std::string encode_request_id(std::string_view request_id);
 std::string encode_subscription_added(std::string_view request_id,
                                       const SmnSubscriptionAdded& added);
 std::string encode_subscriptions(std::string_view request_id, const SmnSubscriptionPage& page);
-/// The delivery log: {"request_id", "deliveries": [...], "page_info": {"current_count"}}.
-std::string encode_deliveries(std::string_view request_id,
-                              const std::vector<SmnDeliveryLine>& lines);
+/// The delivery log: {"request_id", "deliveries": [...], "page_info": {"current_count",
+/// "next_marker" (when there is a next page), "previous_marker" (the marker given)}}.
+std::string encode_deliveries(std::string_view request_id, const SmnDeliveryPage& page,
+                              std::string_view marker);
 /// {"request_id", "subscription_urn", "signing_secret"}: a rotated secret.
 std::string encode_signing_secret(std::string_view request_id, std::string_view subscription_urn,
                                   std::string_view secret);

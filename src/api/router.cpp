@@ -480,9 +480,11 @@ class Dispatcher {
       }
       limit = *parsed;
     }
-    auto lines = topics_.deliveries(project_, *urn, query_value(query_, "status"), limit);
-    if (!lines) return fail(lines.error());
-    return json_response(200, api::encode_deliveries(request_id_, *lines));
+    auto page = topics_.deliveries(project_, *urn, query_value(query_, "status"), limit,
+                                   query_value(query_, "marker").value_or(""));
+    if (!page) return fail(page.error());
+    return json_response(200, api::encode_deliveries(request_id_, *page,
+                                                     query_value(query_, "marker").value_or("")));
   }
 
   Engine& engine_;

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <charconv>
+#include <climits>
 #include <optional>
 #include <stdexcept>
 #include <tuple>
@@ -670,10 +672,10 @@ Result<void> SmnTopics::start_pushing(SmnPushOptions options) {
   return {};
 }
 
-Result<std::vector<SmnDeliveryLine>> SmnTopics::deliveries(std::string_view project_id,
-                                                           std::string_view topic_urn,
-                                                           std::optional<std::string_view> status,
-                                                           std::size_t limit) const {
+Result<SmnDeliveryPage> SmnTopics::deliveries(std::string_view project_id,
+                                              std::string_view topic_urn,
+                                              std::optional<std::string_view> status,
+                                              std::size_t limit, std::string_view marker) const {
   if (auto r = validate::project_id(project_id); !r) return r.error();
   std::optional<detail::SmnDelivery::Status> wanted;
   if (status) {
@@ -688,33 +690,56 @@ Result<std::vector<SmnDeliveryLine>> SmnTopics::deliveries(std::string_view proj
   if (limit < 1 || limit > 1000) {
     return Error{ErrorCode::invalid_argument, "limit: must be a whole number from 1 to 1000"};
   }
+  // The marker is the sequence of the last line of the page before.
+  std::uint64_t before = UINT64_MAX;
+  if (!marker.empty()) {
+    const auto [end, ec] = std::from_chars(marker.data(), marker.data() + marker.size(), before);
+    if (ec != std::errc{} || end != marker.data() + marker.size() || before == 0 ||
+        before > static_cast<std::uint64_t>(INT64_MAX)) {
+      return Error{ErrorCode::invalid_argument,
+                   "marker: must be the next_marker of a previous page of deliveries"};
+    }
+  }
   {
     std::shared_lock lock(impl_->mutex);
     if (impl_->find(project_id, topic_urn) == nullptr) return topic_not_found(topic_urn);
   }
-  std::vector<SmnDeliveryLine> lines;
+  SmnDeliveryPage page;
+  std::vector<SmnDeliveryLine>& lines = page.deliveries;
   if (impl_->store) {
     // Kept as long as the records: read from the store.
     const auto topic_name = parse_smn_urn(topic_urn)->topic;
-    auto stored = impl_->store->list_pushes(project_id, topic_name, status.value_or(""), limit,
-                                            impl_->prune_before());
+    // One more than asked: whether a next page exists.
+    auto stored = impl_->store->list_pushes(project_id, topic_name, status.value_or(""), limit + 1,
+                                            impl_->prune_before(),
+                                            static_cast<std::int64_t>(std::min<std::uint64_t>(
+                                                before, static_cast<std::uint64_t>(INT64_MAX))));
     if (!stored) return std::move(stored).error();
     for (auto& p : *stored) {
+      if (lines.size() == limit) {
+        page.next_marker = std::to_string(stored->at(limit - 1).sequence);
+        break;
+      }
       lines.push_back(SmnDeliveryLine{std::move(p.message_id),
                                       fmt::format("{}:{}", topic_urn, p.subscription_id),
                                       std::move(p.status), p.attempts, p.last_http_status,
                                       std::move(p.last_error), p.next_attempt_time});
     }
-    return lines;
+    return page;
   }
-  if (!impl_->pusher) return lines;
-  for (auto& d : impl_->pusher->log(topic_urn, wanted, limit)) {
+  if (!impl_->pusher) return page;
+  auto logged = impl_->pusher->log(topic_urn, wanted, limit + 1, before);
+  for (auto& d : logged) {
+    if (lines.size() == limit) {
+      page.next_marker = std::to_string(logged[limit - 1].sequence);
+      break;
+    }
     lines.push_back(SmnDeliveryLine{std::move(d.message_id), std::move(d.subscription_urn),
                                     std::string(detail::to_string(d.status)), d.attempts,
                                     d.last_http_status, std::move(d.last_error),
                                     d.next_attempt_time});
   }
-  return lines;
+  return page;
 }
 
 Result<std::string> SmnTopics::signing_certificate(std::string_view key_id) const {

@@ -28,23 +28,39 @@ std::string rfc3339_seconds(std::int64_t epoch_seconds) {
 
 }  // namespace
 
-std::string smn_push_body(const SmnPushMessage& m, const SigningKey& key) {
-  const bool confirmation = m.type == SmnPushMessage::Type::confirmation;
-  // The signed fields, sorted by name (std::map).
+namespace {
+
+// The signed fields, sorted by name (std::map).
+std::map<std::string, std::string> signed_fields_of(const SmnPushMessage& m) {
   std::map<std::string, std::string> signed_fields = {
       {"message", m.message},
       {"message_id", m.message_id},
       {"timestamp", rfc3339_seconds(m.timestamp)},
       {"topic_urn", m.topic_urn},
       {"type", std::string(to_string(m.type))}};
-  if (confirmation) {
+  if (m.type == SmnPushMessage::Type::confirmation) {
     signed_fields["subscribe_url"] = m.subscribe_url;
   } else {
     signed_fields["subject"] = m.subject;
   }
-  std::map<std::string, std::string> fields = signed_fields;
+  return signed_fields;
+}
+
+}  // namespace
+
+std::string smn_push_signature(const SmnPushMessage& m, const SigningKey& key) {
+  return key.sign(smn_string_to_sign(signed_fields_of(m)));
+}
+
+std::string smn_push_body(const SmnPushMessage& m, const SigningKey& key) {
+  return smn_push_body(m, smn_push_signature(m, key));
+}
+
+std::string smn_push_body(const SmnPushMessage& m, std::string_view signature) {
+  const bool confirmation = m.type == SmnPushMessage::Type::confirmation;
+  std::map<std::string, std::string> fields = signed_fields_of(m);
   fields["signature_version"] = "v1";
-  fields["signature"] = key.sign(smn_string_to_sign(signed_fields));
+  fields["signature"] = std::string(signature);
   fields["signing_cert_url"] = m.signing_cert_url;
   if (!confirmation) fields["unsubscribe_url"] = m.unsubscribe_url;
   std::string body = "{";

@@ -36,6 +36,11 @@ struct SmnPushMessage {
 /// signing_cert_url, and subject + unsubscribe_url (notifications) or subscribe_url
 /// (confirmations).
 [[nodiscard]] std::string smn_push_body(const SmnPushMessage& message, const SigningKey& key);
+/// The SMN signature of `message` (base64): the same for every subscription of a topic, since
+/// the signed fields do not name the subscription.
+[[nodiscard]] std::string smn_push_signature(const SmnPushMessage& message, const SigningKey& key);
+/// The body, with a signature made by smn_push_signature.
+[[nodiscard]] std::string smn_push_body(const SmnPushMessage& message, std::string_view signature);
 
 /// The headers of one attempt at `attempt_time` (epoch seconds): X-SMN-MESSAGE-TYPE,
 /// X-SMN-MESSAGE-ID, X-SMN-TOPIC-URN, X-SMN-SUBSCRIPTION-URN, webhook-id, webhook-timestamp,

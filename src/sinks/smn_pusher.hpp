@@ -44,6 +44,7 @@ struct SmnDelivery {
   std::optional<int> last_http_status;
   std::string last_error;
   std::optional<std::int64_t> next_attempt_time;  ///< epoch ms; none once final
+  std::uint64_t sequence = 0;  ///< the line's place in its topic's log, newest highest
 };
 
 [[nodiscard]] std::string_view to_string(SmnDelivery::Status status) noexcept;
@@ -90,10 +91,12 @@ class SmnPusher {
   /// flight finish).
   void cancel(const std::string& subscription_urn);
 
-  /// The topic's delivery log, newest first, at most `limit`, only `status` when given.
+  /// The topic's delivery log, newest first, lines whose sequence is below `before`, at most
+  /// `limit`, only `status` when given.
   [[nodiscard]] std::vector<SmnDelivery> log(std::string_view topic_urn,
                                              std::optional<SmnDelivery::Status> status,
-                                             std::size_t limit) const;
+                                             std::size_t limit,
+                                             std::uint64_t before = UINT64_MAX) const;
 
   [[nodiscard]] const SigningKey& key() const noexcept { return key_; }
 
@@ -126,6 +129,7 @@ class SmnPusher {
   std::map<std::string, std::size_t, std::less<>> busy_subscriptions_, busy_origins_;
   std::map<std::string, std::deque<SmnDelivery>, std::less<>> log_;  // by topic, newest first
   std::uint64_t next_id_ = 1;
+  std::uint64_t next_line_ = 1;
   std::size_t in_flight_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> workers_;

@@ -74,6 +74,7 @@ class MemoryStore final : public Store {
       const auto key = std::pair{push.message_id, push.subscription_id};
       if (push_index_.contains(key)) continue;
       pushes_.push_back(push);
+      pushes_.back().sequence = ++push_sequence_;
       push_index_.emplace(key, std::prev(pushes_.end()));
     }
     // Bounded as the records are: the oldest final pushes go first.
@@ -90,16 +91,26 @@ class MemoryStore final : public Store {
   Result<void> update_push(const StoredPush& push) override {
     std::lock_guard lock(mutex_);
     const auto it = push_index_.find({push.message_id, push.subscription_id});
-    if (it != push_index_.end()) *it->second = push;
+    if (it != push_index_.end()) {
+      // As the SQLite store: the status and attempts, by message and subscription.
+      StoredPush& kept = *it->second;
+      kept.status = push.status;
+      kept.attempts = push.attempts;
+      kept.last_http_status = push.last_http_status;
+      kept.last_error = push.last_error;
+      kept.next_attempt_time = push.next_attempt_time;
+    }
     return {};
   }
   Result<std::vector<StoredPush>> list_pushes(std::string_view project_id,
                                               std::string_view topic_name, std::string_view status,
-                                              std::size_t limit, TimePoint prune_before) override {
+                                              std::size_t limit, TimePoint prune_before,
+                                              std::int64_t before) override {
     std::lock_guard lock(mutex_);
     std::vector<StoredPush> page;
     const auto cut = to_epoch_ms(prune_before);
     for (auto it = pushes_.rbegin(); it != pushes_.rend() && page.size() < limit; ++it) {
+      if (it->sequence >= before) continue;
       if (it->project_id != project_id || it->topic_name != topic_name) continue;
       if (!status.empty() && it->status != status) continue;
       if (it->status != "PENDING" && it->timestamp * 1000 <= cut) continue;
@@ -194,6 +205,7 @@ class MemoryStore final : public Store {
   std::map<std::string, std::string> settings_;
   const MemoryStoreOptions options_;
   std::list<StoredPush> pushes_;  // oldest first
+  std::int64_t push_sequence_ = 0;
   std::map<std::pair<std::string, std::string>, std::list<StoredPush>::iterator> push_index_;
 };
 

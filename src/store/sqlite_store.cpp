@@ -317,9 +317,10 @@ class SqliteStore final : public Store {
     list_pushes_ = Statement(
         reader_,
         "SELECT message_id, project_id, topic_name, subscription_id, message, subject, timestamp, "
-        "status, attempts, last_http_status, last_error, next_attempt_time FROM smn_pushes WHERE "
-        "project_id = ?1 AND topic_name = ?2 AND (?3 = '' OR status = ?3) AND (status = "
-        "'PENDING' OR timestamp * 1000 > ?4) ORDER BY sequence DESC LIMIT ?5");
+        "status, attempts, last_http_status, last_error, next_attempt_time, sequence FROM "
+        "smn_pushes WHERE project_id = ?1 AND topic_name = ?2 AND sequence < ?6 AND (?3 = '' OR "
+        "status = ?3) AND (status = 'PENDING' OR timestamp * 1000 > ?4) ORDER BY sequence DESC "
+        "LIMIT ?5");
     // Listing reads on its own connection: in WAL mode it never waits for the writer.
     list_records_ = Statement(
         reader_, std::string(k_record_columns) +
@@ -540,16 +541,21 @@ class SqliteStore final : public Store {
   }
   Result<std::vector<StoredPush>> list_pushes(std::string_view project_id,
                                               std::string_view topic_name, std::string_view status,
-                                              std::size_t limit, TimePoint prune_before) override {
+                                              std::size_t limit, TimePoint prune_before,
+                                              std::int64_t before) override {
     std::lock_guard lock(read_mutex_);
     list_pushes_.bind(1, project_id)
         .bind(2, topic_name)
         .bind(3, status)
         .bind(4, to_epoch_ms(prune_before))
-        .bind(5, static_cast<std::int64_t>(limit));
+        .bind(5, static_cast<std::int64_t>(limit))
+        .bind(6, before);
     std::vector<StoredPush> page;
     int code = SQLITE_ROW;
-    while ((code = list_pushes_.step()) == SQLITE_ROW) page.push_back(push_of(list_pushes_));
+    while ((code = list_pushes_.step()) == SQLITE_ROW) {
+      page.push_back(push_of(list_pushes_));
+      page.back().sequence = list_pushes_.integer(12);
+    }
     list_pushes_.reset();
     if (code != SQLITE_DONE) return read_failed(code);
     return page;
