@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <csignal>
 #include <filesystem>
 #include <thread>
@@ -118,6 +120,83 @@ TEST_F(smn_push_e2e_test, a_subscribed_receiver_confirms_and_gets_the_notificati
   EXPECT_EQ(log.at("deliveries").at(0).at("message_id").as_string(), id);
   EXPECT_EQ(log.at("deliveries").at(0).at("status").as_string(), "DELIVERED");
   EXPECT_EQ(log.at("deliveries").at(0).at("attempts").as_int64(), 1);
+}
+
+TEST(smn_push_retry_e2e_test, retries_final_answers_and_410_through_herald_server) {
+  testing::ServerProcess server({"--token", std::string(k_token_a) + "=project-a",
+                                 "--allow-private-endpoints", "--smn-auto-confirm",
+                                 "--push-backoff-ms", "20", "--push-backoff-max-ms", "50"});
+  http::Client client(http::parse_endpoint(server.url()).value());
+  const auto call = [&](const std::string& method, const std::string& target,
+                        const std::string& body = {}) {
+    auto r = client.request(method, target, {{"X-Auth-Token", std::string(k_token_a)}}, body);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? std::move(r).value() : http::Response{};
+  };
+  const std::string urn = "urn:smn:region-1:project-a:rotations";
+  ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"rotations"})").status, 201);
+  testing::Receiver flaky, missing, gone;
+  std::map<std::string, std::string> subscription_of;  // receiver url -> subscription urn
+  for (auto* r : {&flaky, &missing, &gone}) {
+    const auto added = call("POST", "/v2/project-a/notifications/topics/" + urn + "/subscriptions",
+                            R"({"protocol":"http","endpoint":")" + r->url() + R"("})");
+    ASSERT_EQ(added.status, 200) << added.body;
+    subscription_of[r->url()] = std::string(json::parse(added.body).at("subscription_urn").as_string());
+  }
+  flaky.script({{.status = 500}, {.status = 500}, {.status = 200}});
+  missing.script({{.status = 404}});
+  gone.script({{.status = 410}});
+  ASSERT_EQ(call("POST", "/v1/project-a/csms/events",
+                 R"({"name":"rotated","event_types":["SECRET_ROTATED"],"state":"ENABLED",
+                     "notification":{"target_type":"SMN","target_id":")" + urn +
+                     R"(","target_name":"rotations"}})")
+                .status,
+            200);
+  ASSERT_EQ(call("PUT", "/v1/project-a/secrets/db", R"({"event_subscriptions":["rotated"]})").status,
+            200);
+  const auto fired = call("POST", "/v1/project-a/csms/lifecycle-events",
+                          R"({"secret_name":"db","event_type":"SECRET_ROTATED"})");
+  const std::string id(
+      json::parse(fired.body).at("notifications").at(0).at("notification_id").as_string());
+  const auto flaky_requests = wait_for(flaky, 3);
+  ASSERT_EQ(flaky_requests.size(), 3U);
+  for (const auto& r : flaky_requests) EXPECT_EQ(r.header("x-smn-message-id"), id) << "the same message_id";
+  // The delivery log, once all three are final.
+  json::array lines;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    lines = json::parse(call("GET", "/v2/project-a/notifications/topics/" + urn + "/deliveries").body)
+                .at("deliveries")
+                .as_array();
+    if (lines.size() == 3 && std::all_of(lines.begin(), lines.end(), [](const json::value& l) {
+          return l.at("status") != "PENDING";
+        })) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(lines.size(), 3U);
+  for (const auto& line : lines) {
+    const std::string subscription(line.at("subscription_urn").as_string());
+    if (subscription == subscription_of[flaky.url()]) {
+      EXPECT_EQ(line.at("status"), "DELIVERED");
+      EXPECT_EQ(line.at("attempts").as_int64(), 3);
+    } else if (subscription == subscription_of[missing.url()]) {
+      EXPECT_EQ(line.at("status"), "FAILED");
+      EXPECT_EQ(line.at("attempts").as_int64(), 1);
+      EXPECT_EQ(line.at("last_http_status").as_int64(), 404);
+    } else {
+      EXPECT_EQ(line.at("status"), "FAILED");
+      EXPECT_EQ(line.at("last_http_status").as_int64(), 410);
+    }
+  }
+  // 410 removed its subscription.
+  const auto listed = json::parse(
+      call("GET", "/v2/project-a/notifications/topics/" + urn + "/subscriptions").body);
+  EXPECT_EQ(listed.at("subscription_count").as_int64(), 2);
+  for (const auto& s : listed.at("subscriptions").as_array()) {
+    EXPECT_NE(s.at("subscription_urn").as_string(), subscription_of[gone.url()]);
+  }
 }
 
 TEST(smn_push_crash_test, pushes_pending_at_a_sigkill_are_delivered_after_the_restart) {
