@@ -17,19 +17,8 @@ namespace {
 TEST(nats_e2e_test, herald_server_publishes_a_nats_event_to_jetstream) {
   testing::NatsServer broker;
   ASSERT_TRUE(broker.running());
-  natsConnection* connection = nullptr;
-  ASSERT_EQ(natsConnection_ConnectTo(&connection, broker.url().c_str()), NATS_OK);
-  jsCtx* js = nullptr;
-  ASSERT_EQ(natsConnection_JetStream(&js, connection, nullptr), NATS_OK);
-  jsStreamConfig config;
-  jsStreamConfig_Init(&config);
-  config.Name = "HERALD";
-  const char* subjects[] = {"herald.>"};
-  config.Subjects = subjects;
-  config.SubjectsLen = 1;
-  jsStreamInfo* info = nullptr;
-  ASSERT_EQ(js_AddStream(&info, js, &config, nullptr, nullptr), NATS_OK);
-  jsStreamInfo_Destroy(info);
+  testing::HeraldStream stream(broker.url());
+  ASSERT_TRUE(stream.ready());
 
   testing::ServerProcess server(
       {"--token", std::string(testing::k_token_a) + "=project-a", "--nats", broker.url()});
@@ -52,18 +41,11 @@ TEST(nats_e2e_test, herald_server_publishes_a_nats_event_to_jetstream) {
   ASSERT_EQ(fired->status, 200) << fired->body;
   EXPECT_EQ(boost::json::parse(fired->body).at("notifications").at(0).at("notification_status"),
             "SUCCESS");
-  std::uint64_t messages = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (messages == 0 && std::chrono::steady_clock::now() < deadline) {
-    if (js_GetStreamInfo(&info, js, "HERALD", nullptr, nullptr) == NATS_OK) {
-      messages = info->State.Msgs;
-      jsStreamInfo_Destroy(info);
-    }
+  while (stream.messages() == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  EXPECT_EQ(messages, 1U);
-  jsCtx_Destroy(js);
-  natsConnection_Destroy(connection);
+  EXPECT_EQ(stream.messages(), 1U);
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nats/nats.h>
+
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -93,6 +95,51 @@ class NatsServer {
   int port_;
   std::filesystem::path dir_;
   pid_t pid_ = -1;
+};
+
+/// A connection to `url` with a JetStream context, and the stream HERALD on `herald.>` made
+/// (or found, on a broker that kept it), for a test to read what arrived.
+class HeraldStream {
+ public:
+  explicit HeraldStream(const std::string& url) {
+    if (natsConnection_ConnectTo(&connection_, url.c_str()) != NATS_OK ||
+        natsConnection_JetStream(&js_, connection_, nullptr) != NATS_OK) {
+      return;
+    }
+    jsStreamConfig config;
+    jsStreamConfig_Init(&config);
+    config.Name = "HERALD";
+    const char* subjects[] = {"herald.>"};
+    config.Subjects = subjects;
+    config.SubjectsLen = 1;
+    jsStreamInfo* info = nullptr;
+    jsErrCode error{};
+    const natsStatus s = js_AddStream(&info, js_, &config, nullptr, &error);
+    ready_ = s == NATS_OK || error == JSStreamNameExistErr;
+    jsStreamInfo_Destroy(info);
+  }
+  ~HeraldStream() {
+    jsCtx_Destroy(js_);
+    natsConnection_Destroy(connection_);
+  }
+  HeraldStream(const HeraldStream&) = delete;
+  HeraldStream& operator=(const HeraldStream&) = delete;
+
+  [[nodiscard]] bool ready() const { return ready_; }
+  /// Messages the stream holds.
+  [[nodiscard]] std::uint64_t messages() {
+    jsStreamInfo* info = nullptr;
+    jsErrCode error{};
+    if (js_ == nullptr || js_GetStreamInfo(&info, js_, "HERALD", nullptr, &error) != NATS_OK) return 0;
+    const auto count = info->State.Msgs;
+    jsStreamInfo_Destroy(info);
+    return count;
+  }
+
+ private:
+  natsConnection* connection_ = nullptr;
+  jsCtx* js_ = nullptr;
+  bool ready_ = false;
 };
 
 }  // namespace herald::testing

@@ -17,40 +17,9 @@ using namespace std::chrono_literals;
 using testing::k_project;
 
 // What the test reads of the broker, with the C client directly.
-class Stream {
+class Stream : public testing::HeraldStream {
  public:
-  explicit Stream(const std::string& url) {
-    EXPECT_EQ(natsConnection_ConnectTo(&connection_, url.c_str()), NATS_OK);
-    EXPECT_EQ(natsConnection_JetStream(&js_, connection_, nullptr), NATS_OK);
-    jsStreamConfig config;
-    jsStreamConfig_Init(&config);
-    config.Name = "HERALD";
-    const char* subjects[] = {"herald.>"};
-    config.Subjects = subjects;
-    config.SubjectsLen = 1;
-    jsStreamInfo* info = nullptr;
-    jsErrCode error{};
-    const natsStatus s = js_AddStream(&info, js_, &config, nullptr, &error);
-    // Made before, by an earlier start of the same broker: fine.
-    EXPECT_TRUE(s == NATS_OK || error == JSStreamNameExistErr) << natsStatus_GetText(s);
-    jsStreamInfo_Destroy(info);
-  }
-  ~Stream() {
-    jsCtx_Destroy(js_);
-    natsConnection_Destroy(connection_);
-  }
-  std::uint64_t messages() {
-    jsStreamInfo* info = nullptr;
-    jsErrCode error{};
-    if (js_GetStreamInfo(&info, js_, "HERALD", nullptr, &error) != NATS_OK) return 0;
-    const auto count = info->State.Msgs;
-    jsStreamInfo_Destroy(info);
-    return count;
-  }
-
- private:
-  natsConnection* connection_ = nullptr;
-  jsCtx* js_ = nullptr;
+  explicit Stream(const std::string& url) : HeraldStream(url) { EXPECT_TRUE(ready()); }
 };
 
 template <typename Predicate>

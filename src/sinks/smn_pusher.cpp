@@ -34,6 +34,22 @@ SmnPusher::~SmnPusher() {
   for (auto& w : workers_) w.join();
 }
 
+SmnPusher::Push SmnPusher::make(const SmnPushMessage& message, const Target& target,
+                                std::string_view signature) {
+  Push p;
+  p.message = message;
+  p.message.subscription_urn = target.subscription_urn;
+  p.message.unsubscribe_url = target.unsubscribe_url;
+  p.body = smn_push_body(p.message, signature);
+  p.target = target;
+  // In-flight slots are shared per origin: scheme, host, port.
+  const auto endpoint = validate::subscription_endpoint(
+      target.endpoint.starts_with("https:") ? "https" : "http", target.endpoint);
+  p.origin = endpoint ? fmt::format("{}://{}:{}", endpoint->scheme, endpoint->host, endpoint->port)
+                      : target.endpoint;
+  return p;
+}
+
 Result<void> SmnPusher::push(const SmnPushMessage& message, const std::vector<Target>& targets) {
   if (targets.empty()) return {};
   std::vector<Push> made;
@@ -43,18 +59,8 @@ Result<void> SmnPusher::push(const SmnPushMessage& message, const std::vector<Ta
   // the lock: an RSA signature costs about a millisecond.
   const std::string signature = smn_push_signature(message, key_);
   for (const auto& target : targets) {
-    Push p;
-    p.message = message;
-    p.message.subscription_urn = target.subscription_urn;
-    p.message.unsubscribe_url = target.unsubscribe_url;
-    p.body = smn_push_body(p.message, signature);
-    p.target = target;
-    const auto endpoint = validate::subscription_endpoint(
-        target.endpoint.starts_with("https:") ? "https" : "http", target.endpoint);
-    p.origin = endpoint ? fmt::format("{}://{}:{}", endpoint->scheme, endpoint->host, endpoint->port)
-                        : target.endpoint;
-    p.due = now;
-    made.push_back(std::move(p));
+    made.push_back(make(message, target, signature));
+    made.back().due = now;
   }
   {
     std::lock_guard lock(mutex_);
@@ -75,16 +81,7 @@ Result<void> SmnPusher::push(const SmnPushMessage& message, const std::vector<Ta
 
 void SmnPusher::resume(const SmnPushMessage& message, const Target& target, std::size_t attempts,
                        std::optional<std::int64_t> next_attempt) {
-  Push p;
-  p.message = message;
-  p.message.subscription_urn = target.subscription_urn;
-  p.message.unsubscribe_url = target.unsubscribe_url;
-  p.body = smn_push_body(p.message, key_);
-  p.target = target;
-  const auto endpoint = validate::subscription_endpoint(
-      target.endpoint.starts_with("https:") ? "https" : "http", target.endpoint);
-  p.origin = endpoint ? fmt::format("{}://{}:{}", endpoint->scheme, endpoint->host, endpoint->port)
-                      : target.endpoint;
+  Push p = make(message, target, smn_push_signature(message, key_));
   p.attempts = attempts;
   const auto now_system = std::chrono::system_clock::now();
   const auto wait = next_attempt ? std::chrono::milliseconds(*next_attempt) -

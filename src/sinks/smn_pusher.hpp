@@ -111,6 +111,8 @@ class SmnPusher {
     std::size_t attempts = 0;
   };
 
+  // The push of `message` to `target`, its body signed with `signature`.
+  static Push make(const SmnPushMessage& message, const Target& target, std::string_view signature);
   void worker();
   // The first due push whose subscription and origin have a free slot. Requires: mutex_ held.
   std::optional<std::size_t> pick(std::chrono::steady_clock::time_point now) const;
