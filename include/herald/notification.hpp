@@ -64,7 +64,7 @@ struct NotificationFields {
 
 class Notification {
  public:
-  std::string_view notification_id;  ///< lower-case UUID v4: the idempotency key, stable across retries
+  std::string_view notification_id;  ///< lower-case UUID v7 (time-ordered): the idempotency key, stable across retries
   std::string_view project_id;
   std::string_view event_name;
   std::string_view event_id;
