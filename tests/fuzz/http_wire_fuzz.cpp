@@ -30,7 +30,10 @@ bool iequals(std::string_view a, std::string_view b) {
 struct World {
   World()
       : engine(herald::Options{.max_events_per_secret = 3}),
-        topics(std::make_shared<herald::SmnTopics>("region-1")),
+        // Private endpoints allowed: the SSRF guard resolves names, and a fuzzer must not wait
+        // on DNS (the guard has tests of its own). No pushes are started: nothing is sent.
+        topics(std::make_shared<herald::SmnTopics>(
+            "region-1", herald::SmnOptions{.allow_private_endpoints = true})),
         router(engine, *topics, {{"token-a", "project-a"}}) {
     sink = engine.connect_sink("SMN", herald::smn_sink(topics));
   }

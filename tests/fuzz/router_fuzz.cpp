@@ -19,7 +19,10 @@ struct World {
   World()
       : clock(std::make_shared<herald::ManualClock>()),
         engine(herald::Options{.max_events_per_secret = 3}, clock),
-        topics(std::make_shared<herald::SmnTopics>("region-1")),
+        // Private endpoints allowed: the SSRF guard resolves names, and a fuzzer must not wait
+        // on DNS (the guard has tests of its own). No pushes are started: nothing is sent.
+        topics(std::make_shared<herald::SmnTopics>(
+            "region-1", herald::SmnOptions{.allow_private_endpoints = true})),
         router(engine, *topics, {{"token-a", "project-a"}, {"token-b", "project-b"}}) {
     sink = engine.connect_sink("SMN", herald::smn_sink(topics));
   }
