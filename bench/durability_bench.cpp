@@ -129,12 +129,13 @@ void BM_durable_stretches(benchmark::State& state) {
       started = now;
     }
   }
-  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - first).count();
+  const double total =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - first).count();
   state.SetItemsProcessed(state.iterations());
   if (stretches.empty()) return;
   const double average = static_cast<double>(i) / total;
-  const double slowest = static_cast<double>(k_stretch) /
-                         *std::max_element(stretches.begin(), stretches.end());
+  const double slowest =
+      static_cast<double>(k_stretch) / *std::max_element(stretches.begin(), stretches.end());
   state.counters["stretches"] = static_cast<double>(stretches.size());
   state.counters["average_per_second"] = average;
   state.counters["slowest_stretch_per_second"] = slowest;
@@ -176,7 +177,8 @@ void BM_sqlite_floor(benchmark::State& state) {
                      "target_type, target_id, target_name, content, status, reason) VALUES "
                      "(?,?,?,?,?,?,?,NULL,?,?,?,?,?,NULL,'')",
                      -1, &insert, nullptr);
-  sqlite3_prepare_v2(db, "UPDATE records SET status = 'SUCCESS', reason = '' WHERE notification_id = ?",
+  sqlite3_prepare_v2(db,
+                     "UPDATE records SET status = 'SUCCESS', reason = '' WHERE notification_id = ?",
                      -1, &update, nullptr);
   sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, nullptr);
   sqlite3_prepare_v2(db, "COMMIT", -1, &commit, nullptr);
@@ -184,18 +186,20 @@ void BM_sqlite_floor(benchmark::State& state) {
   std::string previous;
   std::int64_t i = 0;
   for (auto _ : state) {
-    const std::string id = fmt::format("{:08x}-{:04x}-7abc-8def-{:012x}", (i >> 16) + 0x1900000,
-                                       i & 0xffff, i);
+    const std::string id =
+        fmt::format("{:08x}-{:04x}-7abc-8def-{:012x}", (i >> 16) + 0x1900000, i & 0xffff, i);
     sqlite3_step(begin);
     sqlite3_reset(begin);
     if (!previous.empty()) {
-      sqlite3_bind_text(update, 1, previous.data(), static_cast<int>(previous.size()), SQLITE_STATIC);
+      sqlite3_bind_text(update, 1, previous.data(), static_cast<int>(previous.size()),
+                        SQLITE_STATIC);
       sqlite3_step(update);
       sqlite3_reset(update);
     }
     int column = 1;
-    for (const char* text : {id.c_str(), "bench-project", "e", "5f0e1c2d-aaaa-4bbb-8ccc-123456789012",
-                             "SECRET_ROTATED", "secret-00000042", "COMMON"}) {
+    for (const char* text :
+         {id.c_str(), "bench-project", "e", "5f0e1c2d-aaaa-4bbb-8ccc-123456789012",
+          "SECRET_ROTATED", "secret-00000042", "COMMON"}) {
       sqlite3_bind_text(insert, column++, text, -1, SQLITE_STATIC);
     }
     sqlite3_bind_int64(insert, column++, 1'700'000'000'000 + i);

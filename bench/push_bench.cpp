@@ -111,8 +111,8 @@ void BM_push(benchmark::State& state) {
   options.max_secrets_per_project = k_unlimited;
   Engine engine(options);
   const ScopedConnection sink = engine.connect_sink("SMN", smn_sink(topics));
-  (void)engine.create_event(k_project, {"e", {EventType::secret_rotated}, EventState::enabled,
-                                        {"SMN", urn, "t"}});
+  (void)engine.create_event(
+      k_project, {"e", {EventType::secret_rotated}, EventState::enabled, {"SMN", urn, "t"}});
   (void)engine.set_subscriptions(k_project, "db", std::vector<std::string>{"e"});
   const auto started = std::chrono::steady_clock::now();
   std::uint64_t expected = 0;
@@ -131,7 +131,8 @@ void BM_push(benchmark::State& state) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   state.counters["pushes_per_second"] = static_cast<double>(receiver.count()) / seconds;
-  state.counters["us_per_push"] = seconds * 1e6 / static_cast<double>(std::max<std::uint64_t>(receiver.count(), 1));
+  state.counters["us_per_push"] =
+      seconds * 1e6 / static_cast<double>(std::max<std::uint64_t>(receiver.count(), 1));
   state.counters["delivered"] = static_cast<double>(receiver.count());
 }
 
@@ -146,20 +147,32 @@ void BM_baseline_curl_post(benchmark::State& state) {
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
-                     +[](char*, std::size_t s, std::size_t n, void*) { return s * n; });
+    curl_easy_setopt(
+        curl, CURLOPT_WRITEFUNCTION,
+        +[](char*, std::size_t s, std::size_t n, void*) { return s * n; });
     curl_easy_perform(curl);
     curl_easy_cleanup(curl);
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   state.counters["pushes_per_second"] = static_cast<double>(receiver.count()) / seconds;
-  state.counters["us_per_push"] = seconds * 1e6 / static_cast<double>(std::max<std::uint64_t>(receiver.count(), 1));
+  state.counters["us_per_push"] =
+      seconds * 1e6 / static_cast<double>(std::max<std::uint64_t>(receiver.count(), 1));
 }
 
 BENCHMARK(BM_baseline_curl_post)->Iterations(2000)->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_push)->ArgName("subscriptions")->Arg(1)->Iterations(4000)->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_push)->ArgName("subscriptions")->Arg(100)->Iterations(40)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_push)
+    ->ArgName("subscriptions")
+    ->Arg(1)
+    ->Iterations(4000)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_push)
+    ->ArgName("subscriptions")
+    ->Arg(100)
+    ->Iterations(40)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace herald::bench

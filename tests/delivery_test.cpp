@@ -40,7 +40,8 @@ TEST_F(delivery_test, a_trigger_answers_pending_and_the_record_appears_once_fina
   setup(engine);
   std::vector<std::string> delivered;
   const ScopedConnection sink = engine.connect_sink(
-      "SMN", callback_sink([&](const Notification& n) { delivered.emplace_back(n.notification_id); }));
+      "SMN",
+      callback_sink([&](const Notification& n) { delivered.emplace_back(n.notification_id); }));
   const auto report = engine.trigger(k_project, {"db", EventType::secret_rotated}).value();
   ASSERT_EQ(report.notifications.size(), 1U);
   EXPECT_EQ(report.notifications[0].notification_status, NotificationStatus::pending);

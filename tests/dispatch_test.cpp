@@ -412,9 +412,11 @@ TEST_F(dispatch_test, triggers_check_their_arguments) {
 TEST_F(dispatch_test, notification_ids_are_uuid_v7_carrying_their_trigger_time) {
   add_event("e", {EventType::secret_rotated});
   subscribe("db", {"e"});
-  const std::string first(fire("db", EventType::secret_rotated).notifications.at(0).notification_id);
+  const std::string first(
+      fire("db", EventType::secret_rotated).notifications.at(0).notification_id);
   clock_->advance(1ms);
-  const std::string second(fire("db", EventType::secret_rotated).notifications.at(0).notification_id);
+  const std::string second(
+      fire("db", EventType::secret_rotated).notifications.at(0).notification_id);
   for (const auto& id : {first, second}) {
     EXPECT_TRUE(detail::is_lower_case_uuid(id)) << id;
     EXPECT_EQ(id[14], '7') << "version 7: " << id;

@@ -105,8 +105,8 @@ TEST(http_push_test, a_closed_port_is_a_connection_error_and_is_retried) {
     Receiver gone;
     port = gone.port();
   }
-  const auto result = push_once(PushRequest{"http://127.0.0.1:" + std::to_string(port) + "/", {},
-                                            "{}", 2s, true});
+  const auto result =
+      push_once(PushRequest{"http://127.0.0.1:" + std::to_string(port) + "/", {}, "{}", 2s, true});
   EXPECT_EQ(result.kind, PushResult::Kind::retry);
   EXPECT_EQ(result.http_status, std::nullopt);
   EXPECT_FALSE(result.error.empty());

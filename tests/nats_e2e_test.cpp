@@ -32,8 +32,9 @@ TEST(nats_e2e_test, herald_server_publishes_a_nats_event_to_jetstream) {
                                              "target_name":"rotations"}})")
                 ->status,
             200);
-  ASSERT_EQ(client.request("PUT", "/v1/project-a/secrets/db", auth,
-                           R"({"event_subscriptions":["to-nats"]})")
+  ASSERT_EQ(client
+                .request("PUT", "/v1/project-a/secrets/db", auth,
+                         R"({"event_subscriptions":["to-nats"]})")
                 ->status,
             200);
   const auto fired = client.request("POST", "/v1/project-a/csms/lifecycle-events", auth,

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -44,8 +44,8 @@ class NatsServer {
   void start() {
     if (pid_ > 0) return;
     const std::string port = std::to_string(port_);
-    std::vector<std::string> args = {"/usr/sbin/nats-server", "-js", "-a", "127.0.0.1", "-p", port,
-                                     "-sd", dir_.string()};
+    std::vector<std::string> args = {
+        "/usr/sbin/nats-server", "-js", "-a", "127.0.0.1", "-p", port, "-sd", dir_.string()};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -130,7 +130,8 @@ class HeraldStream {
   [[nodiscard]] std::uint64_t messages() {
     jsStreamInfo* info = nullptr;
     jsErrCode error{};
-    if (js_ == nullptr || js_GetStreamInfo(&info, js_, "HERALD", nullptr, &error) != NATS_OK) return 0;
+    if (js_ == nullptr || js_GetStreamInfo(&info, js_, "HERALD", nullptr, &error) != NATS_OK)
+      return 0;
     const auto count = info->State.Msgs;
     jsStreamInfo_Destroy(info);
     return count;

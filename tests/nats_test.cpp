@@ -48,7 +48,9 @@ class nats_test : public ::testing::Test {
   }
   void add_event(const std::string& name, const std::string& subject) {
     ASSERT_TRUE(engine_
-                    ->create_event(k_project, {name, {EventType::secret_rotated}, EventState::enabled,
+                    ->create_event(k_project, {name,
+                                               {EventType::secret_rotated},
+                                               EventState::enabled,
                                                {"NATS", subject, "label"}})
                     .ok());
     ASSERT_TRUE(engine_->set_subscriptions(k_project, "db", std::vector<std::string>{name}).ok());

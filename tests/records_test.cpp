@@ -196,7 +196,8 @@ TEST(records_bound_test, memory_keeps_the_newest_records_up_to_its_bound_in_all_
   const auto listed = [&](std::string_view project) {
     std::vector<std::string> out;
     const auto page = engine.list_records(project, {}).value();
-    for (const auto& r : page.items) out.emplace_back(std::string(project) + " " + r.notification_id);
+    for (const auto& r : page.items)
+      out.emplace_back(std::string(project) + " " + r.notification_id);
     return out;
   };
   EXPECT_EQ(listed(testing::k_project), (names{sent[3], sent[2]}));

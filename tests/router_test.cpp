@@ -232,8 +232,9 @@ TEST_F(router_test, smn_subscriptions_are_added_listed_confirmed_rotated_and_del
   ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"alerts"})").status, 201);
   const std::string topic = "/v2/project-a/notifications/topics/urn:smn:region-1:project-a:alerts";
   // A public address literal: no resolver, and the SSRF guard lets it through.
-  const auto added = call("POST", topic + "/subscriptions",
-                          R"({"protocol":"https","endpoint":"https://93.184.216.34/hook","remark":"ops"})");
+  const auto added =
+      call("POST", topic + "/subscriptions",
+           R"({"protocol":"https","endpoint":"https://93.184.216.34/hook","remark":"ops"})");
   ASSERT_EQ(added.status, 200) << added.body;
   const std::string urn(body_of(added).at("subscription_urn").as_string());
   EXPECT_TRUE(urn.starts_with("urn:smn:region-1:project-a:alerts:")) << urn;
@@ -256,8 +257,9 @@ TEST_F(router_test, smn_subscriptions_are_added_listed_confirmed_rotated_and_del
                           {"status", 0}}));
 
   // subscribe_url's link: unauthenticated, the token is the credential.
-  const auto token = topics_->add_subscription(k_project_a, "urn:smn:region-1:project-a:alerts",
-                                               "https", "https://93.184.216.35/other")
+  const auto token = topics_
+                         ->add_subscription(k_project_a, "urn:smn:region-1:project-a:alerts",
+                                            "https", "https://93.184.216.35/other")
                          ->confirm_token;
   EXPECT_EQ(call("GET", "/v2/smn/subscriptions/confirm?token=" + std::string(32, '0'), {}, nullptr)
                 .status,
@@ -269,12 +271,14 @@ TEST_F(router_test, smn_subscriptions_are_added_listed_confirmed_rotated_and_del
   const auto targets = topics_->push_targets("urn:smn:region-1:project-a:alerts");
   ASSERT_EQ(targets.size(), 1U);
 
-  const auto rotated = call("POST", "/v2/project-a/notifications/subscriptions/" + urn + "/signing-secret");
+  const auto rotated =
+      call("POST", "/v2/project-a/notifications/subscriptions/" + urn + "/signing-secret");
   ASSERT_EQ(rotated.status, 200) << rotated.body;
   EXPECT_NE(body_of(rotated).at("signing_secret"), body_of(added).at("signing_secret"));
 
-  const auto unsubscribed = call(
-      "GET", "/v2/smn/subscriptions/unsubscribe?token=" + targets[0].unsubscribe_token, {}, nullptr);
+  const auto unsubscribed =
+      call("GET", "/v2/smn/subscriptions/unsubscribe?token=" + targets[0].unsubscribe_token, {},
+           nullptr);
   EXPECT_EQ(unsubscribed.status, 200);
   EXPECT_EQ(call("DELETE", "/v2/project-a/notifications/subscriptions/" + urn).status, 200);
   EXPECT_EQ(call("DELETE", "/v2/project-a/notifications/subscriptions/" + urn).status, 404);

@@ -3,12 +3,12 @@
 // ways, the certificate comes from signing_cert_url, the delivery log says DELIVERED.
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
-#include <map>
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "http_client.hpp"
@@ -59,7 +59,8 @@ class smn_push_e2e_test : public ::testing::Test {
 TEST_F(smn_push_e2e_test, a_subscribed_receiver_confirms_and_gets_the_notification_signed) {
   testing::Receiver receiver;
   const std::string urn = "urn:smn:region-1:project-a:rotations";
-  ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"rotations"})").status, 201);
+  ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"rotations"})").status,
+            201);
   const auto added = call("POST", "/v2/project-a/notifications/topics/" + urn + "/subscriptions",
                           R"({"protocol":"http","endpoint":")" + receiver.url() + R"("})");
   ASSERT_EQ(added.status, 200) << added.body;
@@ -71,19 +72,20 @@ TEST_F(smn_push_e2e_test, a_subscribed_receiver_confirms_and_gets_the_notificati
   const auto invitation = json::parse(confirmation.body).as_object();
   const std::string subscribe_url(invitation.at("subscribe_url").as_string());
   EXPECT_EQ(call("GET", local_target(subscribe_url), {}, false).status, 200);
-  const auto listed = json::parse(
-      call("GET", "/v2/project-a/notifications/topics/" + urn + "/subscriptions").body);
+  const auto listed =
+      json::parse(call("GET", "/v2/project-a/notifications/topics/" + urn + "/subscriptions").body);
   EXPECT_EQ(listed.at("subscriptions").at(0).at("status").as_int64(), 1) << "confirmed";
 
   // A trigger of an event targeting the topic.
   ASSERT_EQ(call("POST", "/v1/project-a/csms/events",
                  R"({"name":"rotated","event_types":["SECRET_ROTATED"],"state":"ENABLED",
-                     "notification":{"target_type":"SMN","target_id":")" + urn +
-                     R"(","target_name":"rotations"}})")
+                     "notification":{"target_type":"SMN","target_id":")" +
+                     urn + R"(","target_name":"rotations"}})")
                 .status,
             200);
-  ASSERT_EQ(call("PUT", "/v1/project-a/secrets/db", R"({"event_subscriptions":["rotated"]})").status,
-            200);
+  ASSERT_EQ(
+      call("PUT", "/v1/project-a/secrets/db", R"({"event_subscriptions":["rotated"]})").status,
+      200);
   const auto fired = call("POST", "/v1/project-a/csms/lifecycle-events",
                           R"({"secret_name":"db","event_type":"SECRET_ROTATED"})");
   ASSERT_EQ(fired.status, 200) << fired.body;
@@ -99,21 +101,22 @@ TEST_F(smn_push_e2e_test, a_subscribed_receiver_confirms_and_gets_the_notificati
   const std::string cert_url(body.at("signing_cert_url").as_string());
   const auto cert = call("GET", local_target(cert_url), {}, false);
   ASSERT_EQ(cert.status, 200);
-  const std::string to_sign =
-      "message\n" + std::string(body.at("message").as_string()) + "\nmessage_id\n" + id +
-      "\nsubject\nrotated\ntimestamp\n" + std::string(body.at("timestamp").as_string()) +
-      "\ntopic_urn\n" + urn + "\ntype\nNotification\n";
+  const std::string to_sign = "message\n" + std::string(body.at("message").as_string()) +
+                              "\nmessage_id\n" + id + "\nsubject\nrotated\ntimestamp\n" +
+                              std::string(body.at("timestamp").as_string()) + "\ntopic_urn\n" +
+                              urn + "\ntype\nNotification\n";
   EXPECT_TRUE(testing::smn_signature_verifies(cert.body, to_sign,
                                               std::string(body.at("signature").as_string())));
   // The Standard Webhooks signature, with the secret AddSubscription answered.
-  EXPECT_EQ(push.header("webhook-signature"),
-            testing::expected_webhook_signature(secret, id, push.header("webhook-timestamp"),
-                                                push.body));
+  EXPECT_EQ(
+      push.header("webhook-signature"),
+      testing::expected_webhook_signature(secret, id, push.header("webhook-timestamp"), push.body));
   // The delivery log.
   json::value log;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   do {
-    log = json::parse(call("GET", "/v2/project-a/notifications/topics/" + urn + "/deliveries").body);
+    log =
+        json::parse(call("GET", "/v2/project-a/notifications/topics/" + urn + "/deliveries").body);
   } while (log.at("deliveries").as_array().empty() ||
            (log.at("deliveries").at(0).at("status") != "DELIVERED" &&
             std::chrono::steady_clock::now() < deadline));
@@ -134,40 +137,45 @@ TEST(smn_push_retry_e2e_test, retries_final_answers_and_410_through_herald_serve
     return r.ok() ? std::move(r).value() : http::Response{};
   };
   const std::string urn = "urn:smn:region-1:project-a:rotations";
-  ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"rotations"})").status, 201);
+  ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"rotations"})").status,
+            201);
   testing::Receiver flaky, missing, gone;
   std::map<std::string, std::string> subscription_of;  // receiver url -> subscription urn
   for (auto* r : {&flaky, &missing, &gone}) {
     const auto added = call("POST", "/v2/project-a/notifications/topics/" + urn + "/subscriptions",
                             R"({"protocol":"http","endpoint":")" + r->url() + R"("})");
     ASSERT_EQ(added.status, 200) << added.body;
-    subscription_of[r->url()] = std::string(json::parse(added.body).at("subscription_urn").as_string());
+    subscription_of[r->url()] =
+        std::string(json::parse(added.body).at("subscription_urn").as_string());
   }
   flaky.script({{.status = 500}, {.status = 500}, {.status = 200}});
   missing.script({{.status = 404}});
   gone.script({{.status = 410}});
   ASSERT_EQ(call("POST", "/v1/project-a/csms/events",
                  R"({"name":"rotated","event_types":["SECRET_ROTATED"],"state":"ENABLED",
-                     "notification":{"target_type":"SMN","target_id":")" + urn +
-                     R"(","target_name":"rotations"}})")
+                     "notification":{"target_type":"SMN","target_id":")" +
+                     urn + R"(","target_name":"rotations"}})")
                 .status,
             200);
-  ASSERT_EQ(call("PUT", "/v1/project-a/secrets/db", R"({"event_subscriptions":["rotated"]})").status,
-            200);
+  ASSERT_EQ(
+      call("PUT", "/v1/project-a/secrets/db", R"({"event_subscriptions":["rotated"]})").status,
+      200);
   const auto fired = call("POST", "/v1/project-a/csms/lifecycle-events",
                           R"({"secret_name":"db","event_type":"SECRET_ROTATED"})");
   const std::string id(
       json::parse(fired.body).at("notifications").at(0).at("notification_id").as_string());
   const auto flaky_requests = wait_for(flaky, 3);
   ASSERT_EQ(flaky_requests.size(), 3U);
-  for (const auto& r : flaky_requests) EXPECT_EQ(r.header("x-smn-message-id"), id) << "the same message_id";
+  for (const auto& r : flaky_requests)
+    EXPECT_EQ(r.header("x-smn-message-id"), id) << "the same message_id";
   // The delivery log, once all three are final.
   json::array lines;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
-    lines = json::parse(call("GET", "/v2/project-a/notifications/topics/" + urn + "/deliveries").body)
-                .at("deliveries")
-                .as_array();
+    lines =
+        json::parse(call("GET", "/v2/project-a/notifications/topics/" + urn + "/deliveries").body)
+            .at("deliveries")
+            .as_array();
     if (lines.size() == 3 && std::all_of(lines.begin(), lines.end(), [](const json::value& l) {
           return l.at("status") != "PENDING";
         })) {
@@ -191,8 +199,8 @@ TEST(smn_push_retry_e2e_test, retries_final_answers_and_410_through_herald_serve
     }
   }
   // 410 removed its subscription.
-  const auto listed = json::parse(
-      call("GET", "/v2/project-a/notifications/topics/" + urn + "/subscriptions").body);
+  const auto listed =
+      json::parse(call("GET", "/v2/project-a/notifications/topics/" + urn + "/subscriptions").body);
   EXPECT_EQ(listed.at("subscription_count").as_int64(), 2);
   for (const auto& s : listed.at("subscriptions").as_array()) {
     EXPECT_NE(s.at("subscription_urn").as_string(), subscription_of[gone.url()]);
@@ -201,12 +209,15 @@ TEST(smn_push_retry_e2e_test, retries_final_answers_and_410_through_herald_serve
 
 TEST(smn_push_crash_test, pushes_pending_at_a_sigkill_are_delivered_after_the_restart) {
   namespace fs = std::filesystem;
-  const fs::path store = fs::temp_directory_path() /
-                         ("herald-push-crash-" + std::to_string(::getpid()) + ".db");
+  const fs::path store =
+      fs::temp_directory_path() / ("herald-push-crash-" + std::to_string(::getpid()) + ".db");
   for (const auto* suffix : {"", "-wal", "-shm", ".lock"}) fs::remove(store.string() + suffix);
-  const std::vector<std::string> args = {"--token", std::string(k_token_a) + "=project-a",
-                                         "--allow-private-endpoints", "--smn-auto-confirm",
-                                         "--store", store.string()};
+  const std::vector<std::string> args = {"--token",
+                                         std::string(k_token_a) + "=project-a",
+                                         "--allow-private-endpoints",
+                                         "--smn-auto-confirm",
+                                         "--store",
+                                         store.string()};
   testing::Receiver receiver;
   const std::string urn = "urn:smn:region-1:project-a:rotations";
   std::string id;
@@ -219,25 +230,28 @@ TEST(smn_push_crash_test, pushes_pending_at_a_sigkill_are_delivered_after_the_re
       EXPECT_TRUE(r.ok());
       return r.ok() ? std::move(r).value() : http::Response{};
     };
-    ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"rotations"})").status, 201);
+    ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics", R"({"name":"rotations"})").status,
+              201);
     ASSERT_EQ(call("POST", "/v2/project-a/notifications/topics/" + urn + "/subscriptions",
                    R"({"protocol":"http","endpoint":")" + receiver.url() + R"("})")
                   .status,
               200);
     ASSERT_EQ(call("POST", "/v1/project-a/csms/events",
                    R"({"name":"rotated","event_types":["SECRET_ROTATED"],"state":"ENABLED",
-                       "notification":{"target_type":"SMN","target_id":")" + urn +
-                       R"(","target_name":"rotations"}})")
+                       "notification":{"target_type":"SMN","target_id":")" +
+                       urn + R"(","target_name":"rotations"}})")
                   .status,
               200);
-    ASSERT_EQ(call("PUT", "/v1/project-a/secrets/db", R"({"event_subscriptions":["rotated"]})").status,
-              200);
+    ASSERT_EQ(
+        call("PUT", "/v1/project-a/secrets/db", R"({"event_subscriptions":["rotated"]})").status,
+        200);
     // The receiver fails the first attempts: the push is pending (retried) when the server dies.
     receiver.script({{.status = 503}, {.status = 503}, {.status = 503}, {.status = 503}});
     const auto fired = call("POST", "/v1/project-a/csms/lifecycle-events",
                             R"({"secret_name":"db","event_type":"SECRET_ROTATED"})");
     ASSERT_EQ(fired.status, 200) << fired.body;
-    id = std::string(json::parse(fired.body).at("notifications").at(0).at("notification_id").as_string());
+    id = std::string(
+        json::parse(fired.body).at("notifications").at(0).at("notification_id").as_string());
     ASSERT_GE(wait_for(receiver, 1).size(), 1U);
     // The notification itself is final (SUCCESS: published to the topic) and on disk (listing
     // writes waiting statuses first): after the restart only the stored push can bring it.
@@ -245,7 +259,8 @@ TEST(smn_push_crash_test, pushes_pending_at_a_sigkill_are_delivered_after_the_re
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     do {
       records = json::parse(call("GET", "/v1/project-a/csms/notification-records", {}).body);
-    } while (records.at("records").as_array().empty() && std::chrono::steady_clock::now() < deadline);
+    } while (records.at("records").as_array().empty() &&
+             std::chrono::steady_clock::now() < deadline);
     ASSERT_FALSE(records.at("records").as_array().empty());
     ASSERT_EQ(records.at("records").at(0).at("notification_status").as_string(), "SUCCESS");
     server.signal(SIGKILL);

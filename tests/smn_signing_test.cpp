@@ -85,11 +85,11 @@ TEST(smn_signing_test, a_kept_key_comes_back_the_same_and_bad_keys_are_refused_b
 
 TEST(smn_signing_test, the_webhook_signature_matches_the_standard_webhooks_test_vector) {
   // The example of the Standard Webhooks specification.
-  EXPECT_EQ(webhook_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-                              "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
-                              R"({"test": 2432232314})")
-                .value(),
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  EXPECT_EQ(
+      webhook_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                        "1614265330", R"({"test": 2432232314})")
+          .value(),
+      "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
   EXPECT_EQ(webhook_signature("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "m", "1", "b").error().message(),
             "signing_secret: must be whsec_ followed by base64 bytes");
   const std::string secret = new_webhook_secret();

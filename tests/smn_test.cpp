@@ -141,7 +141,8 @@ class smn_subscription_test : public ::testing::Test {
 };
 
 TEST_F(smn_subscription_test, added_once_per_endpoint_unconfirmed_with_a_secret_shown_once) {
-  const auto added = smn_.add_subscription(k_project, urn_, "http", "http://127.0.0.1:9/hook", "ops");
+  const auto added =
+      smn_.add_subscription(k_project, urn_, "http", "http://127.0.0.1:9/hook", "ops");
   ASSERT_TRUE(added.ok()) << added.error().message();
   EXPECT_TRUE(added->created);
   const SmnSubscription& s = added->subscription;
@@ -189,7 +190,8 @@ TEST_F(smn_subscription_test, confirmed_by_token_then_pushed_to_and_unsubscribed
 }
 
 TEST_F(smn_subscription_test, listed_by_endpoint_in_pages_with_the_topics_total) {
-  for (const char* endpoint : {"http://127.0.0.1:9/c", "http://127.0.0.1:9/a", "http://127.0.0.1:9/b"}) {
+  for (const char* endpoint :
+       {"http://127.0.0.1:9/c", "http://127.0.0.1:9/a", "http://127.0.0.1:9/b"}) {
     ASSERT_TRUE(smn_.add_subscription(k_project, urn_, "http", endpoint).ok());
   }
   const auto page = smn_.list_subscriptions(k_project, urn_, 1, 1).value();
@@ -213,14 +215,14 @@ TEST_F(smn_subscription_test, bad_input_is_refused_naming_the_field_and_nothing_
                invalid_argument, "endpoint: its scheme http is not the protocol https");
   EXPECT_ERROR(smn_.add_subscription(k_project, urn_, "http", "http://u:p@127.0.0.1/"),
                invalid_argument, "endpoint");
-  EXPECT_ERROR(smn_.add_subscription(k_project, urn_, "http", "http://127.0.0.1/",
-                                     std::string(129, 'r')),
-               invalid_argument, "remark");
-  EXPECT_ERROR(smn_.add_subscription(k_project, urn_ + "x", "http", "http://127.0.0.1/"),
-               not_found, "topic_urn");
+  EXPECT_ERROR(
+      smn_.add_subscription(k_project, urn_, "http", "http://127.0.0.1/", std::string(129, 'r')),
+      invalid_argument, "remark");
+  EXPECT_ERROR(smn_.add_subscription(k_project, urn_ + "x", "http", "http://127.0.0.1/"), not_found,
+               "topic_urn");
   // Another project's topic is not found from this one.
-  EXPECT_ERROR(smn_.add_subscription(k_other_project, urn_, "http", "http://127.0.0.1/"),
-               not_found, "topic_urn");
+  EXPECT_ERROR(smn_.add_subscription(k_other_project, urn_, "http", "http://127.0.0.1/"), not_found,
+               "topic_urn");
   EXPECT_EQ(smn_.list_subscriptions(k_project, urn_)->subscription_count, 0U);
 }
 
@@ -231,8 +233,8 @@ TEST(smn_ssrf_test, without_allow_private_endpoints_a_private_endpoint_is_refuse
                invalid_argument, "endpoint: 127.0.0.1 is a loopback address");
   EXPECT_ERROR(smn.add_subscription(k_project, urn, "http", "http://169.254.169.254/"),
                invalid_argument, "link-local");
-  EXPECT_ERROR(smn.add_subscription(k_project, urn, "http", "http://localhost/"),
-               invalid_argument, "endpoint: localhost resolves to");
+  EXPECT_ERROR(smn.add_subscription(k_project, urn, "http", "http://localhost/"), invalid_argument,
+               "endpoint: localhost resolves to");
   EXPECT_EQ(smn.list_subscriptions(k_project, urn)->subscription_count, 0U);
 }
 
@@ -242,7 +244,8 @@ TEST(smn_auto_confirm_test, auto_confirm_confirms_at_once) {
   options.auto_confirm = true;
   SmnTopics smn("region-1", options);
   const auto urn = smn.create_topic(k_project, "t")->topic.topic_urn;
-  EXPECT_EQ(smn.add_subscription(k_project, urn, "http", "http://127.0.0.1/")->subscription.status, 1);
+  EXPECT_EQ(smn.add_subscription(k_project, urn, "http", "http://127.0.0.1/")->subscription.status,
+            1);
   EXPECT_EQ(smn.push_targets(urn).size(), 1U);
 }
 
@@ -254,7 +257,6 @@ TEST_F(smn_subscription_test, deleting_the_topic_deletes_its_subscriptions) {
   EXPECT_EQ(smn_.list_subscriptions(k_project, urn_)->subscription_count, 0U)
       << "a topic made again under the name starts empty";
 }
-
 
 // ------------------------------------------------------------ pushes to real receivers (§5)
 
@@ -273,10 +275,13 @@ class smn_push_test : public ::testing::Test {
     urn_ = smn_->create_topic(k_project, "rotations")->topic.topic_urn;
     sink_ = engine_.connect_sink("SMN", smn_sink(smn_));
     EXPECT_TRUE(engine_
-                    .create_event(k_project, {"rotated", {EventType::secret_rotated},
-                                              EventState::enabled, {"SMN", urn_, "rotations"}})
+                    .create_event(k_project, {"rotated",
+                                              {EventType::secret_rotated},
+                                              EventState::enabled,
+                                              {"SMN", urn_, "rotations"}})
                     .ok());
-    EXPECT_TRUE(engine_.set_subscriptions(k_project, "db", std::vector<std::string>{"rotated"}).ok());
+    EXPECT_TRUE(
+        engine_.set_subscriptions(k_project, "db", std::vector<std::string>{"rotated"}).ok());
   }
 
   // Subscribes the receiver and confirms through the token of the confirmation it received.
@@ -312,8 +317,10 @@ class smn_push_test : public ::testing::Test {
     return smn_->deliveries(k_project, urn_).value().deliveries;
   }
   std::string trigger() {
-    return std::string(
-        engine_.trigger(k_project, {"db", EventType::secret_rotated}).value().notifications.at(0).notification_id);
+    return std::string(engine_.trigger(k_project, {"db", EventType::secret_rotated})
+                           .value()
+                           .notifications.at(0)
+                           .notification_id);
   }
 
   std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
@@ -422,7 +429,8 @@ TEST_F(smn_push_test, the_delivery_log_pages_newest_first_with_markers) {
   ASSERT_EQ(rest.deliveries.size(), 1U);
   EXPECT_EQ(rest.deliveries[0].message_id, first);
   EXPECT_TRUE(rest.next_marker.empty()) << "the last page";
-  EXPECT_ERROR(smn_->deliveries(k_project, urn_, std::nullopt, 2, "x1"), invalid_argument, "marker");
+  EXPECT_ERROR(smn_->deliveries(k_project, urn_, std::nullopt, 2, "x1"), invalid_argument,
+               "marker");
   EXPECT_ERROR(smn_->deliveries(k_project, urn_, "LOST"), invalid_argument, "status");
   EXPECT_EQ(smn_->deliveries(k_project, urn_, "FAILED")->deliveries.size(), 0U);
 }
@@ -439,11 +447,14 @@ TEST(smn_push_store_test, with_a_store_the_log_is_read_from_it_and_pages_the_sam
   ASSERT_TRUE(smn->add_subscription(k_project, urn, "http", receiver.url()).ok());
   Engine engine;
   const ScopedConnection sink = engine.connect_sink("SMN", smn_sink(smn));
-  ASSERT_TRUE(engine.create_event(k_project, {"e", {EventType::secret_rotated}, EventState::enabled,
-                                              {"SMN", urn, "t"}})
-                  .ok());
+  ASSERT_TRUE(
+      engine
+          .create_event(k_project,
+                        {"e", {EventType::secret_rotated}, EventState::enabled, {"SMN", urn, "t"}})
+          .ok());
   ASSERT_TRUE(engine.set_subscriptions(k_project, "db", std::vector<std::string>{"e"}).ok());
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(engine.trigger(k_project, {"db", EventType::secret_rotated}).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(engine.trigger(k_project, {"db", EventType::secret_rotated}).ok());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   std::vector<SmnDeliveryLine> all;
   do {

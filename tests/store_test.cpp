@@ -301,11 +301,10 @@ TEST_P(store_test, a_delivery_a_crash_left_in_the_outbox_goes_out_after_the_rest
     EXPECT_TRUE(engine->list_records(k_project, {})->items.empty())
         << "pending records are not listed";
     std::vector<std::string> delivered;
-    const ScopedConnection sink =
-        engine->connect_sink("SMN", callback_sink([&](const Notification& n) {
-                               delivered.push_back(
-                                   fmt::format("{} {}", n.notification_id, n.message()));
-                             }));
+    const ScopedConnection sink = engine->connect_sink(
+        "SMN", callback_sink([&](const Notification& n) {
+          delivered.push_back(fmt::format("{} {}", n.notification_id, n.message()));
+        }));
     EXPECT_EQ(engine->deliver_pending(), 1U);
     EXPECT_EQ(delivered, names{fmt::format("{} {}", left->notification_id, left->message())})
         << "the same id and message";
@@ -769,17 +768,18 @@ TEST(sqlite_store_test, retention_prunes_a_backlog_in_batches_and_records_of_old
   ASSERT_TRUE(engine->set_subscriptions(k_project, "db", names{"e"}).ok());
   // A record as an older herald made it: a UUID v4 id.
   const auto target = event_spec("e").notification;
-  const auto legacy = make_notification({.notification_id = "bb6a3d22-dc93-47ac-b5bd-88df7ad35f1e",
-                                         .project_id = k_project,
-                                         .event_name = "e",
-                                         .event_id = "5f0e1c2d-aaaa-4bbb-8ccc-123456789012",
-                                         .secret_name = "db",
-                                         .trigger_time = clock->now(),
-                                         .target = {target.target_type, target.target_id,
-                                                    target.target_name}});
+  const auto legacy =
+      make_notification({.notification_id = "bb6a3d22-dc93-47ac-b5bd-88df7ad35f1e",
+                         .project_id = k_project,
+                         .event_name = "e",
+                         .event_id = "5f0e1c2d-aaaa-4bbb-8ccc-123456789012",
+                         .secret_name = "db",
+                         .trigger_time = clock->now(),
+                         .target = {target.target_type, target.target_id, target.target_name}});
   const Notification* written[] = {legacy.get()};
   ASSERT_TRUE(store->begin_deliveries(written, clock->now() - 1h).ok());
-  ASSERT_TRUE(store->finish_delivery(legacy->notification_id, NotificationStatus::success, "").ok());
+  ASSERT_TRUE(
+      store->finish_delivery(legacy->notification_id, NotificationStatus::success, "").ok());
   // More old records than one prune takes (1000).
   for (int i = 0; i < 1500; ++i) {
     ASSERT_TRUE(engine->trigger(k_project, {"db", EventType::secret_rotated}).ok());
@@ -902,10 +902,11 @@ TEST(smn_store_test, subscriptions_kept_in_a_store_come_back_confirmed_with_thei
   auto topics = SmnTopics::open("region-1", open_sqlite_store(path).value(), options).value();
   const auto listed = topics->list_subscriptions(k_project, urn).value();
   ASSERT_EQ(listed.subscription_count, 1U) << "the deleted one stays deleted";
-  EXPECT_EQ(listed.subscriptions[0],
-            (SmnSubscription{kept, urn, "http", "http://127.0.0.1:9/a", "r", std::string(k_project), 1}));
+  EXPECT_EQ(listed.subscriptions[0], (SmnSubscription{kept, urn, "http", "http://127.0.0.1:9/a",
+                                                      "r", std::string(k_project), 1}));
   ASSERT_EQ(topics->push_targets(urn).size(), 1U);
-  EXPECT_EQ(topics->push_targets(urn)[0].signing_secret, secret) << "the same secret after a restart";
+  EXPECT_EQ(topics->push_targets(urn)[0].signing_secret, secret)
+      << "the same secret after a restart";
   ASSERT_TRUE(topics->delete_topic(k_project, urn).ok());
   topics.reset();
   topics = SmnTopics::open("region-1", open_sqlite_store(path).value(), options).value();

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "model/message.hpp"
 #include "http_client.hpp"
+#include "model/message.hpp"
 
 namespace {
 

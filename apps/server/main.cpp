@@ -12,11 +12,11 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -158,7 +158,8 @@ Config parse_args(int argc, char** argv) {
     } else if (flag == "--push-backoff-max-ms") {
       config.retry.max_backoff = std::chrono::milliseconds(parse_number<long>(value, flag));
     } else if (flag == "--push-timeout-ms") {
-      config.push_timeout = std::chrono::milliseconds(std::max(1L, parse_number<long>(value, flag)));
+      config.push_timeout =
+          std::chrono::milliseconds(std::max(1L, parse_number<long>(value, flag)));
     } else if (flag == "--nats") {
       config.nats = std::string(value);
     } else if (flag == "--smn-signing-key") {

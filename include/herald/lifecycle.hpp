@@ -32,7 +32,7 @@ struct DeliveryReport {
   std::string_view event_name;
   std::string_view notification_id;
   NotificationStatus notification_status = NotificationStatus::success;
-  std::string failure_reason;  ///< why FAIL or INVALID; empty on SUCCESS
+  std::string failure_reason;                        ///< why FAIL or INVALID; empty on SUCCESS
   std::shared_ptr<const Notification> notification;  ///< what was sent (or queued)
 };
 

@@ -64,7 +64,8 @@ struct NotificationFields {
 
 class Notification {
  public:
-  std::string_view notification_id;  ///< lower-case UUID v7 (time-ordered): the idempotency key, stable across retries
+  std::string_view notification_id;  ///< lower-case UUID v7 (time-ordered): the idempotency key,
+                                     ///< stable across retries
   std::string_view project_id;
   std::string_view event_name;
   std::string_view event_id;
@@ -100,7 +101,8 @@ class Notification {
 };
 
 /// A notification holding copies of `fields`, in one allocation.
-[[nodiscard]] std::shared_ptr<const Notification> make_notification(const NotificationFields& fields);
+[[nodiscard]] std::shared_ptr<const Notification> make_notification(
+    const NotificationFields& fields);
 
 /// The fields of `notification` (views into it), e.g. to make a changed copy.
 [[nodiscard]] NotificationFields fields_of(const Notification& notification);

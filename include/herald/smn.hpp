@@ -19,8 +19,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -214,8 +214,7 @@ class SmnTopics {
                                                                std::size_t offset = 0,
                                                                std::size_t limit = 100) const;
   /// DeleteSubscription. Errors: invalid_argument, not_found, unavailable.
-  Result<void> delete_subscription(std::string_view project_id,
-                                   std::string_view subscription_urn);
+  Result<void> delete_subscription(std::string_view project_id, std::string_view subscription_urn);
   /// A GET of subscribe_url: confirms the subscription whose token it is (idempotent).
   /// Errors: not_found (no subscription has that token), unavailable.
   Result<SmnSubscription> confirm_subscription(std::string_view token);

@@ -13,10 +13,10 @@
 // own write lock.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -81,9 +81,9 @@ struct StoredPush {
   std::string project_id;
   std::string topic_name;
   std::string subscription_id;
-  std::string message;  ///< the herald message
-  std::string subject;  ///< the event name
-  std::int64_t timestamp = 0;  ///< the first publish time, epoch seconds
+  std::string message;             ///< the herald message
+  std::string subject;             ///< the event name
+  std::int64_t timestamp = 0;      ///< the first publish time, epoch seconds
   std::string status = "PENDING";  ///< PENDING, DELIVERED or FAILED
   std::size_t attempts = 0;
   std::optional<int> last_http_status;

@@ -451,12 +451,9 @@ std::string encode_deliveries(std::string_view request_id, const SmnDeliveryPage
                               std::string_view marker) {
   json::array array;
   for (const auto& l : page.deliveries) {
-    json::object line{{"message_id", l.message_id},
-                      {"subscription_urn", l.subscription_urn},
-                      {"status", l.status},
-                      {"attempts", l.attempts},
-                      {"last_http_status", nullptr},
-                      {"last_error", l.last_error},
+    json::object line{{"message_id", l.message_id},  {"subscription_urn", l.subscription_urn},
+                      {"status", l.status},          {"attempts", l.attempts},
+                      {"last_http_status", nullptr}, {"last_error", l.last_error},
                       {"next_attempt_time", nullptr}};
     if (l.last_http_status) line["last_http_status"] = *l.last_http_status;
     if (l.next_attempt_time) line["next_attempt_time"] = *l.next_attempt_time;

@@ -546,8 +546,8 @@ HttpResponse RestRouter::handle(const HttpRequest& request) const {
       if (segments.size() == 4 && segments[0] == "v2" && segments[1] == "smn" &&
           segments[2] == "certificates" && segments[3].ends_with(".pem")) {
         if (request.method != "GET" && request.method != "HEAD") {
-          auto denied = error_response(Error{ErrorCode::method_not_allowed,
-                                             "method not allowed here; allowed: GET, HEAD"});
+          auto denied = error_response(
+              Error{ErrorCode::method_not_allowed, "method not allowed here; allowed: GET, HEAD"});
           denied.headers.emplace_back("Allow", "GET, HEAD");
           return denied;
         }

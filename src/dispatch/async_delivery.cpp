@@ -58,8 +58,8 @@ void AsyncDelivery::deliver(Notifications notifications, std::uint64_t /*generat
   // Each attempt sees the sinks connected when it starts (a retry reaches a sink connected
   // since); records are numbered when final.
   for (const auto& n : notifications) {
-    report.notifications.push_back(DeliveryReport{
-        n->event_name, n->notification_id, NotificationStatus::pending, {}, n});
+    report.notifications.push_back(
+        DeliveryReport{n->event_name, n->notification_id, NotificationStatus::pending, {}, n});
   }
   std::size_t wake = 0;
   {

@@ -1,6 +1,7 @@
-// Asynchronous delivery (a DeliveryPath): a bounded queue of notifications, worker threads that attempt them when
-// due, retries with exponential backoff and full jitter, and a per-attempt timeout after which a
-// stuck attempt counts as failed and a worker is added so that the others go on.
+// Asynchronous delivery (a DeliveryPath): a bounded queue of notifications, worker threads that
+// attempt them when due, retries with exponential backoff and full jitter, and a per-attempt
+// timeout after which a stuck attempt counts as failed and a worker is added so that the others go
+// on.
 //
 // Thread-safety: safe for concurrent use. The finish callback runs on a worker (or on the thread
 // of run_due()), without this class's lock held.
@@ -14,12 +15,12 @@
 #include <thread>
 #include <vector>
 
+#include "dispatch/delivery.hpp"
+#include "dispatch/finisher.hpp"
 #include "herald/clock.hpp"
 #include "herald/error.hpp"
 #include "herald/notification.hpp"
 #include "herald/options.hpp"
-#include "dispatch/delivery.hpp"
-#include "dispatch/finisher.hpp"
 #include "sinks/sink_set.hpp"
 
 namespace herald::detail {

@@ -62,8 +62,7 @@ Result<TriggerReport> Dispatcher::send(Notifications notifications, TimePoint no
   return report;
 }
 
-std::size_t Dispatcher::deliver_pending(
-    std::vector<std::shared_ptr<const Notification>> pending) {
+std::size_t Dispatcher::deliver_pending(std::vector<std::shared_ptr<const Notification>> pending) {
   const std::uint64_t generation = sinks_.generation();
   for (auto& notification : pending) {
     auto verdict = sinks_.deliver(*notification, generation);

@@ -40,8 +40,8 @@ class Dispatcher {
   /// Sends what one trigger matched: outbox, then delivery. `first_record`: the project's record
   /// number of the first notification, when the caller took them. Errors: unavailable (the
   /// delivery queue is full, or the store refused the outbox; nothing was sent or half-written).
-  Result<TriggerReport> send(Notifications notifications, TimePoint now,
-                             std::uint64_t generation, std::optional<std::uint64_t> first_record);
+  Result<TriggerReport> send(Notifications notifications, TimePoint now, std::uint64_t generation,
+                             std::optional<std::uint64_t> first_record);
 
   /// Delivers what a crash left in the outbox, on the calling thread; answers how many.
   std::size_t deliver_pending(std::vector<std::shared_ptr<const Notification>> pending);

@@ -7,8 +7,8 @@ namespace herald::detail {
 void Finisher::finish(std::shared_ptr<const Notification> notification, SinkVerdict verdict,
                       std::optional<std::uint64_t> record_number) {
   if (store_) {
-    if (auto r = store_->finish_delivery(notification->notification_id, verdict.status,
-                                         verdict.reason);
+    if (auto r =
+            store_->finish_delivery(notification->notification_id, verdict.status, verdict.reason);
         !r) {
       // It stays in the outbox and is made again after a restart: at least once.
       failures_.store_failed(fmt::format("the final status of notification {} was not stored "

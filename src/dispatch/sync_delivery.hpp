@@ -19,12 +19,12 @@ class SyncDelivery final : public DeliveryPath {
     for (std::size_t i = 0; i < notifications.size(); ++i) {
       auto& n = notifications[i];
       auto verdict = sinks_.deliver(*n, generation);
-      report.notifications.push_back(DeliveryReport{
-          n->event_name, n->notification_id, verdict.status,
-          verdict.reason.empty() ? std::string() : verdict.reason, n});
-      finisher_.finish(std::move(n), std::move(verdict),
-                       first_record ? std::optional<std::uint64_t>(*first_record + i)
-                                    : std::nullopt);
+      report.notifications.push_back(
+          DeliveryReport{n->event_name, n->notification_id, verdict.status,
+                         verdict.reason.empty() ? std::string() : verdict.reason, n});
+      finisher_.finish(
+          std::move(n), std::move(verdict),
+          first_record ? std::optional<std::uint64_t>(*first_record + i) : std::nullopt);
     }
   }
   std::size_t run_due() override { return 0; }

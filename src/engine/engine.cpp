@@ -56,8 +56,9 @@ Result<Event> Engine::create_event(std::string_view project_id, const EventSpec&
   auto& project = impl_->project(project_id);
   Result<Event> created = Error{ErrorCode::internal, {}};
   return impl_->write_through(
-      [&] { return created = project.create_event(spec, event_id, impl_->clock->now(),
-                                                  impl_->options); },
+      [&] {
+        return created = project.create_event(spec, event_id, impl_->clock->now(), impl_->options);
+      },
       [&] { return impl_->store()->put_event(project_id, *created); },
       [&] { (void)project.delete_event(spec.name); });  // new: nothing subscribes to it yet
 }
@@ -195,10 +196,11 @@ void Engine::forget_if_deleted(std::string_view project_id, const LifecycleEvent
   if (Store* store = impl_->store()) {
     if (auto r = store->delete_secret(project_id, event.secret_name); !r) {
       stored = false;
-      impl_->failures.store_failed(fmt::format("secret {} was deleted but the store kept it (it stays "
-                                      "known until the next SECRET_DELETED)",
-                                      event.secret_name),
-                          r.error());
+      impl_->failures.store_failed(
+          fmt::format("secret {} was deleted but the store kept it (it stays "
+                      "known until the next SECRET_DELETED)",
+                      event.secret_name),
+          r.error());
     }
   }
   if (stored) {
@@ -207,9 +209,7 @@ void Engine::forget_if_deleted(std::string_view project_id, const LifecycleEvent
   }
 }
 
-std::uint64_t Engine::store_write_failures() const noexcept {
-  return impl_->failures.count();
-}
+std::uint64_t Engine::store_write_failures() const noexcept { return impl_->failures.count(); }
 
 std::size_t Engine::run_deliveries() { return impl_->dispatcher.delivery().run_due(); }
 
@@ -335,10 +335,11 @@ std::size_t Engine::run_due() {
       std::erase_if(due, [&](const detail::ExpiryTimer& timer) {
         const auto r = store->delete_timer(timer.project_id, timer.secret_name, timer.version_id);
         if (r) return false;
-        impl_->failures.store_failed(fmt::format("the expiry timer of {} version {} could not be removed "
-                                        "from the store (it fires at a later run)",
-                                        timer.secret_name, timer.version_id),
-                            r.error());
+        impl_->failures.store_failed(
+            fmt::format("the expiry timer of {} version {} could not be removed "
+                        "from the store (it fires at a later run)",
+                        timer.secret_name, timer.version_id),
+            r.error());
         impl_->timers.arm(timer);
         return true;
       });

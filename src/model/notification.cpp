@@ -34,9 +34,7 @@ struct TrailingAllocator {
     room->text = raw + n * sizeof(T);
     return reinterpret_cast<T*>(raw);
   }
-  void deallocate(T* p, std::size_t) noexcept {
-    ::operator delete(static_cast<void*>(p));
-  }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(static_cast<void*>(p)); }
   template <typename U>
   friend bool operator==(const TrailingAllocator&, const TrailingAllocator<U>&) noexcept {
     return true;
@@ -44,8 +42,8 @@ struct TrailingAllocator {
 };
 
 std::size_t text_size(const NotificationFields& f) {
-  return f.notification_id.size() + f.project_id.size() + f.event_name.size() +
-         f.event_id.size() + f.secret_name.size() + (f.version_id ? f.version_id->size() : 0) +
+  return f.notification_id.size() + f.project_id.size() + f.event_name.size() + f.event_id.size() +
+         f.secret_name.size() + (f.version_id ? f.version_id->size() : 0) +
          f.target.target_type.size() + f.target.target_id.size() + f.target.target_name.size();
 }
 

@@ -1,9 +1,9 @@
 #include "model/uuid.hpp"
 
-#include <array>
-#include <cstdint>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <array>
+#include <cstdint>
 
 #include <algorithm>
 #include <atomic>

@@ -20,9 +20,9 @@
 
 #include <array>
 #include <atomic>
+#include <boost/circular_buffer.hpp>
 #include <chrono>
 #include <cstdint>
-#include <boost/circular_buffer.hpp>
 #include <map>
 #include <mutex>
 #include <optional>

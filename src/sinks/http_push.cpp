@@ -52,8 +52,10 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* con
   constexpr std::string_view k_name = "retry-after:";
   if (line.size() > k_name.size() && iequals(line.substr(0, k_name.size()), k_name)) {
     std::string_view value = line.substr(k_name.size());
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() &&
+           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
       value.remove_suffix(1);
     }
     static_cast<Attempt*>(context)->retry_after = std::string(value);
@@ -112,7 +114,7 @@ PushResult push_once(const PushRequest& request) {
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(h, CURLOPT_USERAGENT, "herald-smn/1");
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // a 3xx is final, its Location never asked
-  curl_easy_setopt(h, CURLOPT_PROXY, "");            // no proxy from the environment
+  curl_easy_setopt(h, CURLOPT_PROXY, "");           // no proxy from the environment
   curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);

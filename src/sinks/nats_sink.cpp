@@ -44,7 +44,8 @@ struct Broker {
 
 Result<SinkFunction> nats_sink(NatsSinkOptions options) {
   if (!options.url.starts_with("nats://") && !options.url.starts_with("tls://")) {
-    return Error{ErrorCode::invalid_argument, "nats url: must be nats://HOST:PORT or tls://HOST:PORT"};
+    return Error{ErrorCode::invalid_argument,
+                 "nats url: must be nats://HOST:PORT or tls://HOST:PORT"};
   }
   natsOptions* opts = nullptr;
   if (natsOptions_Create(&opts) != NATS_OK) {
@@ -82,12 +83,13 @@ Result<SinkFunction> nats_sink(NatsSinkOptions options) {
     }
     natsMsg* msg = nullptr;
     const std::string_view body = n.message();
-    if (natsMsg_Create(&msg, subject.c_str(), nullptr, body.data(), static_cast<int>(body.size())) !=
-        NATS_OK) {
+    if (natsMsg_Create(&msg, subject.c_str(), nullptr, body.data(),
+                       static_cast<int>(body.size())) != NATS_OK) {
       return SinkOutcome::failed("nats: cannot make the message");
     }
     std::unique_ptr<natsMsg, void (*)(natsMsg*)> owned(msg, natsMsg_Destroy);
-    natsMsgHeader_Set(msg, "Herald-Event-Type", std::string(to_string(n.trigger_event_type)).c_str());
+    natsMsgHeader_Set(msg, "Herald-Event-Type",
+                      std::string(to_string(n.trigger_event_type)).c_str());
     const std::string id(n.notification_id);
     jsPubOptions pub;
     jsPubOptions_Init(&pub);

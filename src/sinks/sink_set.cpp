@@ -105,8 +105,7 @@ struct VerdictCombiner {
     const auto status = outcome.status == SinkStatus::delivered        ? NotificationStatus::success
                         : outcome.status == SinkStatus::invalid_target ? NotificationStatus::invalid
                                                                        : NotificationStatus::fail;
-    if (rank(status, unavailable) >
-        rank(combined.second.status, combined.second.unavailable)) {
+    if (rank(status, unavailable) > rank(combined.second.status, combined.second.unavailable)) {
       combined.second = {status, outcome.reason, unavailable};
     }
   }

@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <charconv>
 #include <climits>
-#include <optional>
-#include <stdexcept>
-#include <tuple>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <stdexcept>
+#include <tuple>
 
 #include <openssl/rand.h>
 
@@ -76,13 +76,13 @@ Error subscription_not_found(std::string_view urn) {
   return Error{ErrorCode::not_found, fmt::format("subscription_urn: no subscription {}", urn)};
 }
 
-StoredSubscription stored(std::string_view project_id, const TopicState& topic,
-                          std::string_view id, const SubscriptionState& s) {
-  return StoredSubscription{std::string(project_id),  topic.topic.name,
-                            std::string(id),          s.subscription.protocol,
-                            s.subscription.endpoint,  s.subscription.remark,
-                            s.subscription.status == 1, s.signing_secret,
-                            s.confirm_token,          s.unsubscribe_token};
+StoredSubscription stored(std::string_view project_id, const TopicState& topic, std::string_view id,
+                          const SubscriptionState& s) {
+  return StoredSubscription{
+      std::string(project_id),    topic.topic.name,        std::string(id),
+      s.subscription.protocol,    s.subscription.endpoint, s.subscription.remark,
+      s.subscription.status == 1, s.signing_secret,        s.confirm_token,
+      s.unsubscribe_token};
 }
 
 }  // namespace
@@ -90,8 +90,8 @@ StoredSubscription stored(std::string_view project_id, const TopicState& topic,
 struct SmnTopics::Impl {
   std::string region;
   SmnOptions options;
-  std::shared_ptr<Store> store;  // null: topics live in memory only
-  std::string signing_key_pem;   // the stored SMN signing key, when the store had one
+  std::shared_ptr<Store> store;            // null: topics live in memory only
+  std::string signing_key_pem;             // the stored SMN signing key, when the store had one
   std::vector<StoredPush> pending_pushes;  // found at open, resumed by start_pushing
   mutable std::shared_mutex mutex;
   // project → topic name → topic
@@ -276,7 +276,8 @@ Result<void> SmnTopics::delete_topic(std::string_view project_id, std::string_vi
   std::unique_lock lock(impl_->mutex);
   if (impl_->find(project_id, topic_urn) == nullptr) return topic_not_found(topic_urn);
   if (impl_->store) {
-    if (auto r = impl_->store->delete_topic(project_id, parse_smn_urn(topic_urn)->topic); !r) return r;
+    if (auto r = impl_->store->delete_topic(project_id, parse_smn_urn(topic_urn)->topic); !r)
+      return r;
   }
   auto& topics = impl_->projects.find(project_id)->second;
   const auto topic = topics.find(parse_smn_urn(topic_urn)->topic);
@@ -355,9 +356,10 @@ Result<SmnSubscriptionAdded> SmnTopics::add_subscription(std::string_view projec
                          .count(),
         .subscribe_url = impl_->link("confirm", state.confirm_token),
         .signing_cert_url = impl_->certificate_url()};
-    (void)impl_->pusher->push(confirmation,
-                              {{state.subscription.subscription_urn, state.subscription.endpoint,
-                                state.signing_secret, {}}});
+    (void)impl_->pusher->push(confirmation, {{state.subscription.subscription_urn,
+                                              state.subscription.endpoint,
+                                              state.signing_secret,
+                                              {}}});
   }
   topic->subscriptions.emplace(id, std::move(state));
   return added;
@@ -538,29 +540,35 @@ SinkOutcome SmnTopics::publish(const Notification& notification) {
       std::vector<StoredPush> rows;
       rows.reserve(targets.size());
       for (const auto& target : targets) {
-        rows.push_back(StoredPush{
-            std::string(notification.notification_id), std::string(notification.project_id),
-            std::string(parsed->topic), std::string(split_subscription_urn(target.subscription_urn)->second),
-            std::string(notification.message()), std::string(notification.event_name),
-            std::chrono::duration_cast<std::chrono::seconds>(
-                notification.trigger_time.time_since_epoch())
-                .count(),
-            "PENDING", 0, std::nullopt, {}, std::nullopt});
+        rows.push_back(
+            StoredPush{std::string(notification.notification_id),
+                       std::string(notification.project_id),
+                       std::string(parsed->topic),
+                       std::string(split_subscription_urn(target.subscription_urn)->second),
+                       std::string(notification.message()),
+                       std::string(notification.event_name),
+                       std::chrono::duration_cast<std::chrono::seconds>(
+                           notification.trigger_time.time_since_epoch())
+                           .count(),
+                       "PENDING",
+                       0,
+                       std::nullopt,
+                       {},
+                       std::nullopt});
       }
       if (auto r = impl_->store->put_pushes(rows); !r) {
         return SinkOutcome::failed("the pushes could not be stored: " + r.error().message());
       }
     }
-    detail::SmnPushMessage message{
-        .type = detail::SmnPushMessage::Type::notification,
-        .topic_urn = std::string(urn),
-        .message_id = std::string(notification.notification_id),
-        .message = std::string(notification.message()),
-        .subject = std::string(notification.event_name),
-        .timestamp = std::chrono::duration_cast<std::chrono::seconds>(
-                         notification.trigger_time.time_since_epoch())
-                         .count(),
-        .signing_cert_url = impl_->certificate_url()};
+    detail::SmnPushMessage message{.type = detail::SmnPushMessage::Type::notification,
+                                   .topic_urn = std::string(urn),
+                                   .message_id = std::string(notification.notification_id),
+                                   .message = std::string(notification.message()),
+                                   .subject = std::string(notification.event_name),
+                                   .timestamp = std::chrono::duration_cast<std::chrono::seconds>(
+                                                    notification.trigger_time.time_since_epoch())
+                                                    .count(),
+                                   .signing_cert_url = impl_->certificate_url()};
     if (auto r = impl_->pusher->push(message, targets); !r) {
       return SinkOutcome::failed(r.error().message());
     }
@@ -583,7 +591,8 @@ Result<void> SmnTopics::start_pushing(SmnPushOptions options) {
   } else if (!impl_->signing_key_pem.empty()) {
     auto loaded = detail::SigningKey::from_pem(impl_->signing_key_pem);
     if (!loaded) {
-      return Error{ErrorCode::unavailable, "store: the SMN signing key: " + loaded.error().message()};
+      return Error{ErrorCode::unavailable,
+                   "store: the SMN signing key: " + loaded.error().message()};
     }
     key = std::move(loaded).value();
   } else {
@@ -599,16 +608,17 @@ Result<void> SmnTopics::start_pushing(SmnPushOptions options) {
   }
   impl_->public_url = options.public_url;
   impl_->log_retention = options.delivery_log_retention;
-  while (!impl_->public_url.empty() && impl_->public_url.back() == '/') impl_->public_url.pop_back();
-  detail::SmnPusher::Options pusher{.workers = options.workers,
-                                    .retry = options.retry,
-                                    .attempt_timeout = options.attempt_timeout,
-                                    .max_in_flight_per_subscription =
-                                        options.max_in_flight_per_subscription,
-                                    .max_in_flight_per_origin = options.max_in_flight_per_origin,
-                                    .max_queued = options.max_queued_pushes,
-                                    .kept_log_per_topic = options.kept_deliveries_per_topic,
-                                    .allow_private = impl_->options.allow_private_endpoints};
+  while (!impl_->public_url.empty() && impl_->public_url.back() == '/')
+    impl_->public_url.pop_back();
+  detail::SmnPusher::Options pusher{
+      .workers = options.workers,
+      .retry = options.retry,
+      .attempt_timeout = options.attempt_timeout,
+      .max_in_flight_per_subscription = options.max_in_flight_per_subscription,
+      .max_in_flight_per_origin = options.max_in_flight_per_origin,
+      .max_queued = options.max_queued_pushes,
+      .kept_log_per_topic = options.kept_deliveries_per_topic,
+      .allow_private = impl_->options.allow_private_endpoints};
   detail::SmnPusher::Persist persist;
   if (impl_->store) {
     persist = [store = impl_->store](const detail::SmnDelivery& line) {
@@ -649,7 +659,8 @@ Result<void> SmnTopics::start_pushing(SmnPushOptions options) {
     }
     const auto sub = topic != nullptr ? topic->subscriptions.find(stored.subscription_id)
                                       : decltype(topic->subscriptions.end()){};
-    if (topic == nullptr || sub == topic->subscriptions.end() || sub->second.subscription.status != 1) {
+    if (topic == nullptr || sub == topic->subscriptions.end() ||
+        sub->second.subscription.status != 1) {
       stored.status = "FAILED";
       stored.last_error = "subscription deleted";
       stored.next_attempt_time.reset();
@@ -679,8 +690,9 @@ Result<SmnDeliveryPage> SmnTopics::deliveries(std::string_view project_id,
   if (auto r = validate::project_id(project_id); !r) return r.error();
   std::optional<detail::SmnDelivery::Status> wanted;
   if (status) {
-    for (const auto s : {detail::SmnDelivery::Status::pending, detail::SmnDelivery::Status::delivered,
-                         detail::SmnDelivery::Status::failed}) {
+    for (const auto s :
+         {detail::SmnDelivery::Status::pending, detail::SmnDelivery::Status::delivered,
+          detail::SmnDelivery::Status::failed}) {
       if (detail::to_string(s) == *status) wanted = s;
     }
     if (!wanted) {

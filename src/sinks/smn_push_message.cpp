@@ -32,12 +32,11 @@ namespace {
 
 // The signed fields, sorted by name (std::map).
 std::map<std::string, std::string> signed_fields_of(const SmnPushMessage& m) {
-  std::map<std::string, std::string> signed_fields = {
-      {"message", m.message},
-      {"message_id", m.message_id},
-      {"timestamp", rfc3339_seconds(m.timestamp)},
-      {"topic_urn", m.topic_urn},
-      {"type", std::string(to_string(m.type))}};
+  std::map<std::string, std::string> signed_fields = {{"message", m.message},
+                                                      {"message_id", m.message_id},
+                                                      {"timestamp", rfc3339_seconds(m.timestamp)},
+                                                      {"topic_urn", m.topic_urn},
+                                                      {"type", std::string(to_string(m.type))}};
   if (m.type == SmnPushMessage::Type::confirmation) {
     signed_fields["subscribe_url"] = m.subscribe_url;
   } else {

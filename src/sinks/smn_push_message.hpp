@@ -19,10 +19,10 @@ struct SmnPushMessage {
   Type type = Type::notification;
   std::string topic_urn;
   std::string subscription_urn;
-  std::string message_id;  ///< the notification_id (a confirmation: its own id)
-  std::string message;     ///< the herald message, as a string
-  std::string subject;     ///< the event name (notifications only)
-  std::int64_t timestamp = 0;  ///< the first publish time, epoch seconds
+  std::string message_id;       ///< the notification_id (a confirmation: its own id)
+  std::string message;          ///< the herald message, as a string
+  std::string subject;          ///< the event name (notifications only)
+  std::int64_t timestamp = 0;   ///< the first publish time, epoch seconds
   std::string subscribe_url;    ///< confirmations only
   std::string unsubscribe_url;  ///< notifications only
   std::string signing_cert_url;
@@ -32,7 +32,7 @@ struct SmnPushMessage {
 [[nodiscard]] std::string_view to_string(SmnPushMessage::Type type) noexcept;
 
 /// The JSON body: type, topic_urn, message_id, message, timestamp (RFC 3339 UTC, whole
-/// seconds), signature_version "v1", signature (RSA-SHA256 of the sorted fields), 
+/// seconds), signature_version "v1", signature (RSA-SHA256 of the sorted fields),
 /// signing_cert_url, and subject + unsubscribe_url (notifications) or subscribe_url
 /// (confirmations).
 [[nodiscard]] std::string smn_push_body(const SmnPushMessage& message, const SigningKey& key);

@@ -19,7 +19,10 @@ std::string_view to_string(SmnDelivery::Status status) noexcept {
 }
 
 SmnPusher::SmnPusher(Options options, SigningKey key, Gone gone, Persist persist)
-    : options_(options), key_(std::move(key)), gone_(std::move(gone)), persist_(std::move(persist)) {
+    : options_(options),
+      key_(std::move(key)),
+      gone_(std::move(gone)),
+      persist_(std::move(persist)) {
   for (std::size_t i = 0; i < std::max<std::size_t>(options_.workers, 1); ++i) {
     workers_.emplace_back([this] { worker(); });
   }
@@ -84,15 +87,17 @@ void SmnPusher::resume(const SmnPushMessage& message, const Target& target, std:
   Push p = make(message, target, smn_push_signature(message, key_));
   p.attempts = attempts;
   const auto now_system = std::chrono::system_clock::now();
-  const auto wait = next_attempt ? std::chrono::milliseconds(*next_attempt) -
-                                       std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           now_system.time_since_epoch())
-                                 : std::chrono::milliseconds(0);
+  const auto wait =
+      next_attempt
+          ? std::chrono::milliseconds(*next_attempt) -
+                std::chrono::duration_cast<std::chrono::milliseconds>(now_system.time_since_epoch())
+          : std::chrono::milliseconds(0);
   p.due = std::chrono::steady_clock::now() + std::max(wait, std::chrono::milliseconds(0));
   {
     std::lock_guard lock(mutex_);
     p.id = next_id_++;
-    record(p, SmnDelivery::Status::pending, nullptr, now_system + std::max(wait, std::chrono::milliseconds(0)));
+    record(p, SmnDelivery::Status::pending, nullptr,
+           now_system + std::max(wait, std::chrono::milliseconds(0)));
     waiting_.push_back(std::move(p));
   }
   wake_.notify_all();
@@ -163,13 +168,17 @@ void SmnPusher::record(const Push& push, SmnDelivery::Status status, const PushR
     return d.message_id == push.message.message_id &&
            d.subscription_urn == push.target.subscription_urn;
   });
-  SmnDelivery line{push.message.message_id, push.target.subscription_urn, status, push.attempts,
-                   result ? result->http_status : std::nullopt,
-                   result ? result->error : std::string(),
-                   next ? std::optional<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                          next->time_since_epoch())
-                                                          .count())
-                        : std::nullopt};
+  SmnDelivery line{
+      push.message.message_id,
+      push.target.subscription_urn,
+      status,
+      push.attempts,
+      result ? result->http_status : std::nullopt,
+      result ? result->error : std::string(),
+      next ? std::optional<std::int64_t>(
+                 std::chrono::duration_cast<std::chrono::milliseconds>(next->time_since_epoch())
+                     .count())
+           : std::nullopt};
   if (entry != log.end()) {
     line.sequence = entry->sequence;
     *entry = std::move(line);
@@ -205,7 +214,8 @@ void SmnPusher::worker() {
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count();
     PushResult result;
-    auto headers = smn_push_headers(push.message, push.body, push.target.signing_secret, attempt_time);
+    auto headers =
+        smn_push_headers(push.message, push.body, push.target.signing_secret, attempt_time);
     if (!headers) {
       result = PushResult{PushResult::Kind::final, std::nullopt, headers.error().message(), {}};
     } else {
@@ -219,12 +229,16 @@ void SmnPusher::worker() {
     }
     if (--busy_origins_[push.origin] == 0) busy_origins_.erase(push.origin);
     --in_flight_;
-    const bool retry = result.kind == PushResult::Kind::retry &&
-                       push.attempts <= options_.retry.max_retries;
+    const bool retry =
+        result.kind == PushResult::Kind::retry && push.attempts <= options_.retry.max_retries;
     const bool notification = push.message.type == SmnPushMessage::Type::notification;
-    SmnDelivery line{push.message.message_id, push.target.subscription_urn,
-                     SmnDelivery::Status::delivered, push.attempts, result.http_status,
-                     result.error, std::nullopt};
+    SmnDelivery line{push.message.message_id,
+                     push.target.subscription_urn,
+                     SmnDelivery::Status::delivered,
+                     push.attempts,
+                     result.http_status,
+                     result.error,
+                     std::nullopt};
     bool gone = false;
     std::optional<Push> again;  // queued once its state is stored, so no later attempt overtakes it
     if (result.kind == PushResult::Kind::delivered) {

@@ -94,7 +94,8 @@ SigningKey::SigningKey(std::shared_ptr<Key> key) : key_(std::move(key)) {
   X509_set_pubkey(cert.get(), key_->pkey);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("herald SMN signing"), -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>("herald SMN signing"), -1, -1,
+                             0);
   X509_set_issuer_name(cert.get(), name);
   if (X509_sign(cert.get(), key_->pkey, EVP_sha256()) == 0) {
     throw std::runtime_error("herald: cannot sign the SMN certificate: " + openssl_error());
@@ -187,8 +188,8 @@ std::string new_webhook_secret() {
 Result<std::string> webhook_signature(std::string_view secret, std::string_view id,
                                       std::string_view timestamp, std::string_view body) {
   constexpr std::string_view k_prefix = "whsec_";
-  const auto key = secret.starts_with(k_prefix) ? from_base64(secret.substr(k_prefix.size()))
-                                                : std::nullopt;
+  const auto key =
+      secret.starts_with(k_prefix) ? from_base64(secret.substr(k_prefix.size())) : std::nullopt;
   if (!key || key->empty()) {
     return Error{ErrorCode::invalid_argument,
                  "signing_secret: must be whsec_ followed by base64 bytes"};

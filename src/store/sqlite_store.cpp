@@ -8,10 +8,10 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
-#include <mutex>
-#include <thread>
 #include <functional>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "herald/store.hpp"
@@ -155,8 +155,9 @@ class Statement {
     const auto* data = sqlite3_column_text(statement_, column);
     return data == nullptr
                ? std::string_view()
-               : std::string_view(reinterpret_cast<const char*>(data),
-                                  static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)));
+               : std::string_view(
+                     reinterpret_cast<const char*>(data),
+                     static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)));
   }
   [[nodiscard]] std::string text(int column) const {
     const auto* data = sqlite3_column_text(statement_, column);
@@ -294,8 +295,8 @@ class SqliteStore final : public Store {
         Statement(db_, "UPDATE records SET status = ?, reason = ? WHERE notification_id = ?");
     put_topic_ = Statement(db_, "INSERT OR REPLACE INTO smn_topics VALUES (?,?,?)");
     delete_topic_ = Statement(db_, "DELETE FROM smn_topics WHERE project_id = ? AND name = ?");
-    delete_topic_subscriptions_ = Statement(
-        db_, "DELETE FROM smn_subscriptions WHERE project_id = ? AND topic_name = ?");
+    delete_topic_subscriptions_ =
+        Statement(db_, "DELETE FROM smn_subscriptions WHERE project_id = ? AND topic_name = ?");
     put_smn_subscription_ =
         Statement(db_, "INSERT OR REPLACE INTO smn_subscriptions VALUES (?,?,?,?,?,?,?,?,?,?)");
     delete_smn_subscription_ = Statement(
@@ -306,14 +307,15 @@ class SqliteStore final : public Store {
                           "subscription_id, message, subject, timestamp, status, attempts, "
                           "last_http_status, last_error, next_attempt_time) "
                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-    update_push_ = Statement(db_,
-                             "UPDATE smn_pushes SET status = ?, attempts = ?, last_http_status = ?, "
-                             "last_error = ?, next_attempt_time = ? WHERE message_id = ? AND "
-                             "subscription_id = ?");
-    prune_pushes_ = Statement(
-        db_,
-        "DELETE FROM smn_pushes WHERE sequence IN (SELECT sequence FROM smn_pushes WHERE "
-        "status <> 'PENDING' AND timestamp * 1000 <= ?1 LIMIT ?2)");
+    update_push_ =
+        Statement(db_,
+                  "UPDATE smn_pushes SET status = ?, attempts = ?, last_http_status = ?, "
+                  "last_error = ?, next_attempt_time = ? WHERE message_id = ? AND "
+                  "subscription_id = ?");
+    prune_pushes_ =
+        Statement(db_,
+                  "DELETE FROM smn_pushes WHERE sequence IN (SELECT sequence FROM smn_pushes WHERE "
+                  "status <> 'PENDING' AND timestamp * 1000 <= ?1 LIMIT ?2)");
     list_pushes_ = Statement(
         reader_,
         "SELECT message_id, project_id, topic_name, subscription_id, message, subject, timestamp, "
@@ -400,10 +402,11 @@ class SqliteStore final : public Store {
           smn.text(0), smn.text(1), smn.text(2), smn.text(3), smn.text(4), smn.text(5),
           smn.integer(6) != 0, smn.text(7), smn.text(8), smn.text(9)});
     }
-    Statement pushes(db_,
-                     "SELECT message_id, project_id, topic_name, subscription_id, message, "
-                     "subject, timestamp, status, attempts, last_http_status, last_error, "
-                     "next_attempt_time FROM smn_pushes WHERE status = 'PENDING' ORDER BY sequence");
+    Statement pushes(
+        db_,
+        "SELECT message_id, project_id, topic_name, subscription_id, message, "
+        "subject, timestamp, status, attempts, last_http_status, last_error, "
+        "next_attempt_time FROM smn_pushes WHERE status = 'PENDING' ORDER BY sequence");
     while (pushes.step() == SQLITE_ROW) snapshot.pending_pushes.push_back(push_of(pushes));
     Statement settings(db_, "SELECT name, value FROM settings");
     while (settings.step() == SQLITE_ROW) snapshot.settings[settings.text(0)] = settings.text(1);
@@ -503,9 +506,8 @@ class SqliteStore final : public Store {
   }
   Result<void> delete_subscription(std::string_view project_id,
                                    std::string_view subscription_id) override {
-    return write([&] {
-      return run(delete_smn_subscription_.bind(1, project_id).bind(2, subscription_id));
-    });
+    return write(
+        [&] { return run(delete_smn_subscription_.bind(1, project_id).bind(2, subscription_id)); });
   }
   Result<void> put_setting(std::string_view name, std::string_view value) override {
     return write([&] { return run(put_setting_.bind(1, name).bind(2, value)); });
@@ -794,7 +796,8 @@ class SqliteStore final : public Store {
     if (auto r = write_finishes(); !r) return r;
     std::optional<TimePoint> prune_before;
     for (const WriteJob* job : jobs) {
-      if (job->prune_before) prune_before = std::max(prune_before.value_or(TimePoint{}), *job->prune_before);
+      if (job->prune_before)
+        prune_before = std::max(prune_before.value_or(TimePoint{}), *job->prune_before);
     }
     if (prune_before) {
       if (auto r = prune(*prune_before); !r) return r;
@@ -935,9 +938,10 @@ class SqliteStore final : public Store {
   }
 
   static StoredPush push_of(Statement& row) {
-    StoredPush p{row.text(0), row.text(1), row.text(2), row.text(3), row.text(4), row.text(5),
-                 row.integer(6), row.text(7), static_cast<std::size_t>(row.integer(8)),
-                 std::nullopt, row.text(10), std::nullopt};
+    StoredPush p{row.text(0),    row.text(1),  row.text(2),
+                 row.text(3),    row.text(4),  row.text(5),
+                 row.integer(6), row.text(7),  static_cast<std::size_t>(row.integer(8)),
+                 std::nullopt,   row.text(10), std::nullopt};
     if (sqlite3_column_type(row.raw(), 9) != SQLITE_NULL) {
       p.last_http_status = static_cast<int>(row.integer(9));
     }
@@ -978,27 +982,27 @@ class SqliteStore final : public Store {
     if (!type || !secret_type) {
       return damaged(fmt::format("record {} has an unknown type", row.view(0)));
     }
-    return make_notification(NotificationFields{
-        .notification_id = row.view(0),
-        .project_id = row.view(1),
-        .event_name = row.view(2),
-        .event_id = row.view(3),
-        .trigger_event_type = *type,
-        .secret_name = row.view(5),
-        .secret_type = *secret_type,
-        .version_id = sqlite3_column_type(row.raw(), 7) == SQLITE_NULL
-                          ? std::nullopt
-                          : std::optional<std::string_view>(row.view(7)),
-        .trigger_time = from_epoch_ms(row.integer(8)),
-        .target = {row.view(9), row.view(10), row.view(11)},
-        .message = row.view(12)});
+    return make_notification(
+        NotificationFields{.notification_id = row.view(0),
+                           .project_id = row.view(1),
+                           .event_name = row.view(2),
+                           .event_id = row.view(3),
+                           .trigger_event_type = *type,
+                           .secret_name = row.view(5),
+                           .secret_type = *secret_type,
+                           .version_id = sqlite3_column_type(row.raw(), 7) == SQLITE_NULL
+                                             ? std::nullopt
+                                             : std::optional<std::string_view>(row.view(7)),
+                           .trigger_time = from_epoch_ms(row.integer(8)),
+                           .target = {row.view(9), row.view(10), row.view(11)},
+                           .message = row.view(12)});
   }
 
   // Declared first: released last, once the database is closed.
   ProcessLock lock_;
   const FileIdentity identity_;
   sqlite3* db_;
-  sqlite3* reader_;  // read-only, for listing records; guarded by read_mutex_
+  sqlite3* reader_;        // read-only, for listing records; guarded by read_mutex_
   sqlite3* checkpointer_;  // the maintenance thread's, for checkpoints only
   std::mutex read_mutex_;
   Statement list_records_, find_marker_;
@@ -1008,7 +1012,7 @@ class SqliteStore final : public Store {
   std::mutex finishes_mutex_;     // guards finishes_ only: handing a stamp over never waits
   std::vector<Finish> finishes_;  // final statuses not written yet (group commit)
   std::vector<Finish> writing_;   // taken by the transaction under way (guarded by mutex_)
-  std::mutex queue_mutex_;  // guards queue_ and writer_active_ (taken before mutex_)
+  std::mutex queue_mutex_;        // guards queue_ and writer_active_ (taken before mutex_)
   std::condition_variable job_done_;
   std::vector<WriteJob*> queue_;
   bool writer_active_ = false;
@@ -1031,9 +1035,9 @@ class SqliteStore final : public Store {
   std::thread maintenance_;
   Statement put_event_, delete_event_, put_secret_, clear_subscriptions_, put_subscription_,
       delete_secret_, delete_timers_of_secret_, put_timer_, delete_timer_, put_record_,
-      prune_records_, prune_legacy_records_, finish_record_, put_topic_, delete_topic_, delete_topic_subscriptions_,
-      put_smn_subscription_, delete_smn_subscription_, put_setting_, put_push_, update_push_,
-      prune_pushes_, list_pushes_, begin_, commit_, rollback_;
+      prune_records_, prune_legacy_records_, finish_record_, put_topic_, delete_topic_,
+      delete_topic_subscriptions_, put_smn_subscription_, delete_smn_subscription_, put_setting_,
+      put_push_, update_push_, prune_pushes_, list_pushes_, begin_, commit_, rollback_;
 };
 
 // The integer answer of a one-row query, or the SQLite error.

@@ -121,15 +121,15 @@ Result<Endpoint> subscription_endpoint(std::string_view protocol, std::string_vi
   Endpoint endpoint;
   endpoint.scheme = scheme;
   switch (u.host_type()) {
-    case boost::urls::host_type::none:
-      return bad_endpoint("has no host");
+    case boost::urls::host_type::none: return bad_endpoint("has no host");
     case boost::urls::host_type::ipvfuture:
       return bad_endpoint("has an address form herald cannot judge (IPvFuture)");
     case boost::urls::host_type::ipv6: {
       endpoint.host = std::string(u.host_address());
       IpAddress address{.v6 = true};
       if (::inet_pton(AF_INET6, endpoint.host.c_str(), address.bytes.data()) != 1) {
-        return bad_endpoint(fmt::format("{} is not an IPv6 address herald can judge", endpoint.host));
+        return bad_endpoint(
+            fmt::format("{} is not an IPv6 address herald can judge", endpoint.host));
       }
       endpoint.literal = address;
       break;

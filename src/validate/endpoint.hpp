@@ -41,8 +41,8 @@ struct Endpoint {
   std::string scheme;  ///< "http" or "https"
   std::string host;    ///< as written, without brackets for an IPv6 literal
   std::uint16_t port = 0;
-  std::string target;                 ///< path and query, "/" when empty
-  std::optional<IpAddress> literal;   ///< when the host is a numeric address
+  std::string target;                ///< path and query, "/" when empty
+  std::optional<IpAddress> literal;  ///< when the host is a numeric address
 };
 
 /// `url` as the endpoint of a subscription of `protocol` ("http" or "https"). Errors:

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "herald/error.hpp"
 #include <optional>
+#include "herald/error.hpp"
 
 #include "herald/event.hpp"
 #include "herald/lifecycle.hpp"
