@@ -72,6 +72,8 @@ TEST(http_push_test, a_429_brings_its_retry_after_in_seconds_or_as_a_date) {
   const auto now = std::chrono::system_clock::from_time_t(1'445'412'480);  // 07:28:00 that day
   EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:30:00 GMT", now), 120s);
   EXPECT_EQ(parse_retry_after("soon", now), std::nullopt);
+  // A hostile receiver's huge value is capped at a day (and cannot overflow the wait).
+  EXPECT_EQ(parse_retry_after("9223372036854775807", now), std::chrono::hours(24));
   EXPECT_EQ(parse_retry_after("-3", now), std::nullopt);
 }
 
@@ -95,7 +97,7 @@ TEST(http_push_test, a_receiver_that_never_answers_times_out_and_is_retried) {
   EXPECT_EQ(result.kind, PushResult::Kind::retry);
   EXPECT_EQ(result.http_status, std::nullopt);
   EXPECT_EQ(result.error, "timed out");
-  EXPECT_GE(took, 300ms);
+  EXPECT_GE(took, 250ms) << "libcurl's timer may fire a little before the 300 ms";
   EXPECT_LT(took, 5s) << "the attempt's timeout bounds it";
 }
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 #include <string_view>
@@ -82,14 +83,14 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
   if (ec == std::errc{} && end == value.data() + value.size()) {
     if (seconds < 0) return std::nullopt;
-    return std::chrono::seconds(seconds);
+    return std::min(std::chrono::seconds(seconds), k_max_retry_after);
   }
   const std::string text(value);
   const time_t when = curl_getdate(text.c_str(), nullptr);
   if (when < 0) return std::nullopt;
   const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::system_clock::from_time_t(when) - now);
-  return std::max(wait, std::chrono::seconds(0));
+  return std::clamp(wait, std::chrono::seconds(0), k_max_retry_after);
 }
 
 PushResult push_once(const PushRequest& request) {

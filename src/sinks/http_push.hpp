@@ -41,8 +41,12 @@ struct PushResult {
 /// Makes one attempt. Never throws for what the network or the receiver does.
 [[nodiscard]] PushResult push_once(const PushRequest& request);
 
-/// A Retry-After value, seconds or an HTTP date (RFC 9110 §10.2.3), as a wait from `now`;
-/// nullopt when it is neither (a date in the past is a wait of 0).
+/// The longest wait a Retry-After can ask for: a receiver's answer cannot park a push for
+/// longer (nor overflow the wait's arithmetic).
+inline constexpr std::chrono::seconds k_max_retry_after{24 * 3600};
+
+/// A Retry-After value, seconds or an HTTP date (RFC 9110 §10.2.3), as a wait from `now`, at
+/// most k_max_retry_after; nullopt when it is neither (a date in the past is a wait of 0).
 [[nodiscard]] std::optional<std::chrono::seconds> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now);
 
