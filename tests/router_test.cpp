@@ -196,7 +196,9 @@ TEST_F(router_test, version_expiry) {
       body_of(armed),
       (json::object{{"version_metadata",
                      json::object{{"id", "v1"}, {"secret_name", "db"}, {"expire_time", at}}}}));
-  EXPECT_EQ(call("GET", "/v1/project-a/secrets/db/versions/v1").body, armed.body);
+  // ShowSecretVersion answers the SDK model's shape: the same metadata under "version".
+  EXPECT_EQ(body_of(call("GET", "/v1/project-a/secrets/db/versions/v1")),
+            (json::object{{"version", body_of(armed)}}));
 }
 
 TEST_F(router_test, smn_topics) {
@@ -348,6 +350,10 @@ TEST_F(router_test, every_bad_input_gets_its_status_and_code_and_changes_nothing
     EXPECT_EQ(response.status, row.status) << response.body;
     EXPECT_EQ(error_code_of(response), row.error_code) << error_msg_of(response);
     EXPECT_FALSE(error_msg_of(response).empty());
+    // Both shapes: the documented nested object and the flat fields the SDKs read.
+    const auto body = body_of(response);
+    EXPECT_EQ(body.at("error_code"), body.at("error").at("error_code")) << response.body;
+    EXPECT_EQ(body.at("error_msg"), body.at("error").at("error_msg")) << response.body;
   }
   EXPECT_EQ(snapshot(), before) << "a refused request changed stored state";
 }
@@ -409,6 +415,7 @@ TEST_F(router_test, a_forgotten_secret_is_gone_with_its_timers) {
   EXPECT_EQ(forgotten.status, 204);
   EXPECT_EQ(call("GET", "/v1/project-a/secrets/db").status, 404);
   EXPECT_TRUE(body_of(call("GET", "/v1/project-a/secrets/db/versions/v1"))
+                  .at("version")
                   .at("version_metadata")
                   .at("expire_time")
                   .is_null())
@@ -532,6 +539,36 @@ TEST(router_unavailable_test, a_store_that_cannot_write_answers_503_naming_no_fi
   EXPECT_EQ(shown.status, 404) << "the refused write changed nothing in memory";
   engine.reset();
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace herald
+
+namespace herald {
+namespace {
+
+TEST(router_request_id_test, the_callers_id_is_echoed_within_its_bound) {
+  Engine engine;
+  SmnTopics topics("region-1");
+  const RestRouter router(engine, topics, {{testing::k_token_a, testing::k_project_a}});
+  const auto answer_id = [&](std::vector<std::string> ids, std::string target) {
+    HttpRequest request{"GET", std::move(target), {{"X-Auth-Token", testing::k_token_a}}, {}};
+    for (auto& id : ids) request.headers.emplace_back("X-Request-Id", std::move(id));
+    return std::string(router.handle(request).header("X-Request-Id"));
+  };
+  const std::string events = "/v1/project-a/csms/events";
+  EXPECT_EQ(answer_id({"req-42 from the gateway"}, events), "req-42 from the gateway");
+  EXPECT_EQ(answer_id({"req-42"}, "/v1/project-a/nothing"), "req-42") << "errors echo it too";
+  const std::string longest(k_max_request_id_bytes, 'x');
+  EXPECT_EQ(answer_id({longest}, events), longest);
+  // Anything else gets a fresh id (a UUID) instead of being echoed.
+  for (const auto& bad : std::vector<std::vector<std::string>>{
+           {longest + "x"}, {"tab\there"}, {"caf\xc3\xa9"}, {""}, {"one", "two"}}) {
+    const auto id = answer_id(bad, events);
+    EXPECT_EQ(id.size(), 36U) << id;
+    for (const auto& given : bad) EXPECT_NE(id, given);
+  }
+  EXPECT_NE(answer_id({}, events), answer_id({}, events)) << "a new one each time";
 }
 
 }  // namespace

@@ -148,6 +148,9 @@ TEST_F(server_e2e_test, bad_inputs_get_their_answer_and_change_nothing) {
     ASSERT_NO_THROW((void)body_of(response)) << response.body;
     EXPECT_EQ(body_of(response).at("error").at("error_code").as_string(), row.error_code)
         << response.body;
+    // What the official SDKs read: the same code and message at the top level.
+    EXPECT_EQ(body_of(response).at("error_code"), body_of(response).at("error").at("error_code"));
+    EXPECT_EQ(body_of(response).at("error_msg"), body_of(response).at("error").at("error_msg"));
     // Still up: the next request on a fresh connection is answered.
     http::Client fresh(http::parse_endpoint(server_.url()).value());
     const auto alive =

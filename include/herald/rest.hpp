@@ -5,9 +5,13 @@
 //
 // Checks run in the contract's order: body size (413) → route (404) → method (405) → token
 // (401/403) → path, query and body validation (400) → existence (404) → conflicts and quotas
-// (400). Every response carries `X-Request-Id`, and `Content-Type:
-// application/json;charset=UTF-8` unless it is a 204. Errors answer
-// `{"error": {"error_code", "error_msg"}}`; a token never appears in a response. An unavailable
+// (400). A request authenticates with `X-Auth-Token` or with an AK/SK signature
+// (`Authorization: SDK-HMAC-SHA256 …`, herald/aksk.hpp); with both, the signature decides.
+// Every response carries `X-Request-Id` (the caller's own, 1–128 printable ASCII characters,
+// echoed; else a new one), and `Content-Type: application/json;charset=UTF-8` unless it is a
+// 204. Errors answer `{"error": {"error_code", "error_msg"}, "error_code", "error_msg"}`: the
+// documented nested object and the flat fields the official SDKs read. A token or SK never
+// appears in a response. An unavailable
 // store or a full delivery queue answers 503 HERALD.0503 with `Retry-After`, naming no file.
 // HEAD is served wherever GET is, with the GET's status, headers and body: a transport sends
 // the headers alone. A request with two X-Auth-Token headers answers 400 CSMS.0002.
@@ -18,12 +22,16 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "herald/aksk.hpp"
 #include "herald/engine.hpp"
+#include "herald/http_message.hpp"
 #include "herald/smn.hpp"
 
 namespace herald {
@@ -31,44 +39,69 @@ namespace herald {
 /// Largest request body accepted: 1 MiB. A larger one answers 413 HERALD.0413.
 inline constexpr std::size_t k_max_body_bytes = std::size_t{1} << 20;
 
+/// Longest X-Request-Id echoed; a longer (or non-printable) one is replaced by a new id.
+inline constexpr std::size_t k_max_request_id_bytes = 128;
+
 /// Most query parameters one request may carry; more answer 400 CSMS.0002 ("query").
 inline constexpr std::size_t k_max_query_parameters = 100;
 
-struct HttpRequest {
-  std::string method;  ///< "GET", "POST", …
-  std::string target;  ///< origin-form: path and optional query, e.g. "/v1/p/csms/events?limit=2"
-  std::vector<std::pair<std::string, std::string>> headers;  ///< names compared case-insensitively
-  std::string body;
+/// Who may call the API: tokens (X-Auth-Token) and AK/SK credentials, each for one project.
+struct Credentials {
+  std::map<std::string, std::string> tokens;  ///< token → the project it may act on
+  std::vector<aksk::Credential> keys;         ///< access keys, each unique
 };
 
-struct HttpResponse {
-  int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+/// The credentials of an auth file (contract §4): `{"tokens": [{"token", "project_id"}],
+/// "credentials": [{"ak", "sk", "project_id"}]}`, both lists optional. Errors: invalid_argument
+/// naming what is wrong (malformed JSON, an unknown or missing key, a bad project id, an access
+/// key given twice); the message never contains a token or an SK.
+[[nodiscard]] Result<Credentials> parse_auth_file(std::string_view json);
 
-  /// The first header named `name` (case-insensitive), or empty.
-  [[nodiscard]] std::string_view header(std::string_view name) const;
-};
+/// Checks `credentials` as the router needs them: non-empty tokens and keys, valid project ids,
+/// each access key once and of at most aksk::k_max_access_key_bytes characters without
+/// spaces or commas. Errors: invalid_argument naming the problem (never the secret).
+[[nodiscard]] Result<void> check_credentials(const Credentials& credentials);
 
 class RestRouter {
  public:
   /// `tokens` maps each accepted X-Auth-Token to the project it may act on.
   RestRouter(Engine& engine, SmnTopics& topics, std::map<std::string, std::string> tokens);
+  /// Accepts tokens and AK/SK signatures; `clock` (usually system_clock()) judges X-Sdk-Date
+  /// (±15 minutes). Throws std::invalid_argument when check_credentials(credentials) fails.
+  RestRouter(Engine& engine, SmnTopics& topics, Credentials credentials,
+             std::shared_ptr<Clock> clock);
+  ~RestRouter();
+  RestRouter(const RestRouter&) = delete;
+  RestRouter& operator=(const RestRouter&) = delete;
 
   [[nodiscard]] HttpResponse handle(const HttpRequest& request) const;
+
+  /// Replaces every token and key at once (e.g. an auth file re-read on SIGHUP). Requests in
+  /// flight finish with the credentials they started with. Safe to call during handle().
+  /// Throws std::invalid_argument (and keeps the old ones) when check_credentials fails.
+  void set_credentials(Credentials credentials);
 
   /// The error response for `error`, as handle() would answer it (used by transports that
   /// answer before a request is complete, e.g. 413 on an oversized Content-Length).
   [[nodiscard]] static HttpResponse error_response(const Error& error);
 
  private:
+  struct Table;
+  // Errors in `credentials` throw std::invalid_argument (check_credentials says why).
+  static std::shared_ptr<const Table> make_table(Credentials credentials);
+  [[nodiscard]] std::shared_ptr<const Table> table() const;
+  // Authenticates the request for the path's project: that project, or the 401/403/400 answer.
+  [[nodiscard]] Result<std::string> authenticate(const HttpRequest& request,
+                                                 std::string_view raw_project) const;
   // GET subscribe_url / unsubscribe_url (unauthenticated: the token is the credential).
   HttpResponse token_link(const HttpRequest& request, bool confirm, std::string_view query_text,
                           std::string_view request_id) const;
 
   Engine& engine_;
   SmnTopics& topics_;
-  const std::map<std::string, std::string, std::less<>> tokens_;
+  const std::shared_ptr<Clock> clock_;
+  mutable std::mutex table_mutex_;
+  std::shared_ptr<const Table> table_;
 };
 
 }  // namespace herald

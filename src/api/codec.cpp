@@ -9,6 +9,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "herald/rest.hpp"
 #include "validate/validate.hpp"
 
 namespace herald::api {
@@ -391,14 +392,24 @@ std::string encode_trigger(const TriggerReport& report) {
   return json::serialize(json::object{{"notifications", std::move(notifications)}});
 }
 
+namespace {
+json::object version_metadata(const VersionExpiry& expiry) {
+  return json::object{
+      {"version_metadata",
+       json::object{{"id", expiry.version_id},
+                    {"secret_name", expiry.secret_name},
+                    {"expire_time", expiry.expire_time
+                                        ? json::value(to_epoch_ms(*expiry.expire_time))
+                                        : json::value(nullptr)}}}};
+}
+}  // namespace
+
 std::string encode_version(const VersionExpiry& expiry) {
-  return json::serialize(
-      json::object{{"version_metadata",
-                    json::object{{"id", expiry.version_id},
-                                 {"secret_name", expiry.secret_name},
-                                 {"expire_time", expiry.expire_time
-                                                     ? json::value(to_epoch_ms(*expiry.expire_time))
-                                                     : json::value(nullptr)}}}});
+  return json::serialize(version_metadata(expiry));
+}
+
+std::string encode_version_show(const VersionExpiry& expiry) {
+  return json::serialize(json::object{{"version", version_metadata(expiry)}});
 }
 
 std::string encode_topic_created(std::string_view request_id, const SmnTopic& topic) {
@@ -481,8 +492,81 @@ std::string encode_error(const Error& error) {
   for (char& c : message) {
     if (static_cast<unsigned char>(c) >= 0x80) c = '?';
   }
-  return json::serialize(json::object{{"error", json::object{{"error_code", error.wire_code()},
-                                                             {"error_msg", std::move(message)}}}});
+  // The documented nested object, and the same two fields at the top level: the official SDKs
+  // read only those (spec/sdk-signing.md §7).
+  return json::serialize(json::object{
+      {"error", json::object{{"error_code", error.wire_code()}, {"error_msg", message}}},
+      {"error_code", error.wire_code()},
+      {"error_msg", message}});
 }
 
 }  // namespace herald::api
+
+namespace herald {
+namespace json = boost::json;
+
+Result<Credentials> parse_auth_file(std::string_view text) {
+  const auto wrong = [](std::string message) {
+    return Error{ErrorCode::invalid_argument, "auth file: " + std::move(message)};
+  };
+  auto parsed = api::parse_object(text);
+  if (!parsed) {
+    std::string_view message = parsed.error().message();
+    if (message.starts_with("body: ")) message.remove_prefix(6);
+    return wrong(std::string(message));
+  }
+  const json::object& root = *parsed;
+  // One entry: exactly the keys of `fields`, each a non-empty string (no value is quoted back:
+  // a value may be a secret).
+  const auto entry = [&](const json::value& value, std::string_view list, std::size_t index,
+                         std::initializer_list<std::string_view> fields)
+      -> Result<std::vector<std::string>> {
+    const auto where = fmt::format("{}[{}]", list, index);
+    if (!value.is_object()) return wrong(where + ": must be an object");
+    const auto& object = value.as_object();
+    for (const auto& item : object) {
+      if (std::find(fields.begin(), fields.end(), std::string_view(item.key())) == fields.end()) {
+        return wrong(fmt::format("{}: unknown key \"{}\"", where,
+                                 std::string_view(item.key()).substr(0, 64)));
+      }
+    }
+    std::vector<std::string> out;
+    for (const auto field : fields) {
+      const auto* found = object.if_contains(field);
+      if (found == nullptr) return wrong(fmt::format("{}: \"{}\" is required", where, field));
+      if (!found->is_string() || found->as_string().empty()) {
+        return wrong(fmt::format("{}.{}: must be a non-empty string", where, field));
+      }
+      out.emplace_back(found->as_string());
+    }
+    return out;
+  };
+  Credentials credentials;
+  for (const auto& item : root) {
+    const std::string_view key = item.key();
+    if (key != "tokens" && key != "credentials") {
+      return wrong(fmt::format("unknown key \"{}\" (expected tokens, credentials)",
+                               key.substr(0, 64)));
+    }
+    if (!item.value().is_array()) return wrong(fmt::format("{}: must be an array", key));
+    const auto& array = item.value().as_array();
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      if (key == "tokens") {
+        auto fields = entry(array[i], key, i, {"token", "project_id"});
+        if (!fields) return std::move(fields).error();
+        if (!credentials.tokens.emplace((*fields)[0], (*fields)[1]).second) {
+          return wrong(fmt::format("tokens[{}]: the same token is given twice", i));
+        }
+      } else {
+        auto fields = entry(array[i], key, i, {"ak", "sk", "project_id"});
+        if (!fields) return std::move(fields).error();
+        credentials.keys.push_back(
+            aksk::Credential{(*fields)[0], (*fields)[1], (*fields)[2]});
+      }
+    }
+  }
+  if (auto r = check_credentials(credentials); !r) return wrong(r.error().message());
+  return credentials;
+}
+
+}  // namespace herald

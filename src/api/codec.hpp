@@ -58,6 +58,8 @@ std::string encode_secrets(const Page<Secret>& page);
 std::string encode_records(const Page<NotificationRecord>& page);
 std::string encode_trigger(const TriggerReport& report);
 std::string encode_version(const VersionExpiry& expiry);
+/// ShowSecretVersion's shape: {"version": {"version_metadata": {...}}}.
+std::string encode_version_show(const VersionExpiry& expiry);
 std::string encode_topic_created(std::string_view request_id, const SmnTopic& topic);
 std::string encode_topic(std::string_view request_id, const SmnTopic& topic);
 std::string encode_topics(std::string_view request_id, const SmnTopicPage& page);

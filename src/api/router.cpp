@@ -207,8 +207,119 @@ std::string_view HttpResponse::header(std::string_view name) const {
   return {};
 }
 
+std::string_view HttpRequest::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (iequals(key, name)) return value;
+  }
+  return {};
+}
+
+std::size_t HttpRequest::header_count(std::string_view name) const {
+  return static_cast<std::size_t>(std::count_if(
+      headers.begin(), headers.end(), [&](const auto& header) { return iequals(header.first, name); }));
+}
+
+Result<void> check_credentials(const Credentials& credentials) {
+  for (const auto& [token, project] : credentials.tokens) {
+    if (token.empty()) return invalid("token: must not be empty");
+    if (auto r = validate::project_id(project); !r) return r.error();
+  }
+  std::unordered_set<std::string_view> keys;
+  for (const auto& key : credentials.keys) {
+    const auto& ak = key.access_key;
+    if (ak.empty() || ak.size() > aksk::k_max_access_key_bytes ||
+        ak.find_first_of(" ,=;\t") != std::string::npos) {
+      return invalid(fmt::format(
+          "ak: must be 1 to {} characters without spaces, commas, '=' or ';'",
+          aksk::k_max_access_key_bytes));
+    }
+    if (key.secret_key.empty()) return invalid(fmt::format("sk of {}: must not be empty", ak));
+    if (auto r = validate::project_id(key.project_id); !r) return r.error();
+    if (!keys.insert(ak).second) return invalid(fmt::format("ak {}: given more than once", ak));
+  }
+  return {};
+}
+
+struct RestRouter::Table {
+  std::map<std::string, std::string, std::less<>> tokens;
+  std::map<std::string, aksk::Credential, std::less<>> keys;
+};
+
+std::shared_ptr<const RestRouter::Table> RestRouter::make_table(Credentials credentials) {
+  if (auto r = check_credentials(credentials); !r) throw std::invalid_argument(r.error().message());
+  auto table = std::make_shared<RestRouter::Table>();
+  table->tokens.insert(credentials.tokens.begin(), credentials.tokens.end());
+  for (auto& key : credentials.keys) {
+    std::string ak = key.access_key;
+    table->keys.emplace(std::move(ak), std::move(key));
+  }
+  return table;
+}
+
 RestRouter::RestRouter(Engine& engine, SmnTopics& topics, std::map<std::string, std::string> tokens)
-    : engine_(engine), topics_(topics), tokens_(tokens.begin(), tokens.end()) {}
+    : RestRouter(engine, topics, Credentials{std::move(tokens), {}}, system_clock()) {}
+
+RestRouter::RestRouter(Engine& engine, SmnTopics& topics, Credentials credentials,
+                       std::shared_ptr<Clock> clock)
+    : engine_(engine),
+      topics_(topics),
+      clock_(std::move(clock)),
+      table_(make_table(std::move(credentials))) {}
+
+RestRouter::~RestRouter() = default;
+
+void RestRouter::set_credentials(Credentials credentials) {
+  auto table = make_table(std::move(credentials));
+  std::lock_guard lock(table_mutex_);
+  table_ = std::move(table);
+}
+
+std::shared_ptr<const RestRouter::Table> RestRouter::table() const {
+  std::lock_guard lock(table_mutex_);
+  return table_;
+}
+
+Result<std::string> RestRouter::authenticate(const HttpRequest& request,
+                                             std::string_view raw_project) const {
+  const auto table = this->table();
+  const auto project = percent_decode(raw_project, false);
+  if (request.header_count("Authorization") > 0) {
+    // AK/SK: the signature decides, whatever X-Auth-Token says (contract §4).
+    auto credential = aksk::verify(
+        request,
+        [&](std::string_view ak) -> std::optional<aksk::Credential> {
+          const auto it = table->keys.find(ak);
+          if (it == table->keys.end()) return std::nullopt;
+          return it->second;
+        },
+        clock_->now());
+    if (!credential) return std::move(credential).error();
+    if (!project || *project != credential->project_id) {
+      return Error{ErrorCode::forbidden, "Authorization: the access key is not valid for this project"};
+    }
+    for (const auto& [name, value] : request.headers) {
+      if (iequals(name, "X-Project-Id") && value != credential->project_id) {
+        return Error{ErrorCode::forbidden,
+                     "X-Project-Id: not the project of the access key"};
+      }
+    }
+    return std::move(*project);
+  }
+  if (request.header_count("X-Auth-Token") > 1) {
+    // Which one counts would differ between herald and whatever checked them before it.
+    return invalid("X-Auth-Token: given more than once");
+  }
+  const std::string_view token = request.header("X-Auth-Token");
+  const auto owner = table->tokens.find(token);
+  if (token.empty() || owner == table->tokens.end()) {
+    return Error{ErrorCode::unauthenticated,
+                 "X-Auth-Token or Authorization: missing or not recognised"};
+  }
+  if (!project || *project != owner->second) {
+    return Error{ErrorCode::forbidden, "X-Auth-Token: not valid for this project"};
+  }
+  return std::move(*project);
+}
 
 HttpResponse RestRouter::error_response(const Error& error) {
   auto response = json_response(error.http_status(), api::encode_error(error));
@@ -385,7 +496,8 @@ class Dispatcher {
     if (!secret) return fail(secret.error());
     auto version = variable(2, "version_id", &validate::version_id);
     if (!version) return fail(version.error());
-    return answer(engine_.show_version_expiry(project_, *secret, *version), api::encode_version);
+    return answer(engine_.show_version_expiry(project_, *secret, *version),
+                  api::encode_version_show);
   }
   HttpResponse create_topic() {
     auto request = api::decode_topic(request_.body);
@@ -518,8 +630,22 @@ HttpResponse RestRouter::token_link(const HttpRequest& request, bool confirm,
   return json_response(200, api::encode_subscription_added(request_id, confirmed));
 }
 
+namespace {
+// The caller's X-Request-Id when it is one of 1–128 printable ASCII characters, else a new one.
+std::string request_id_of(const HttpRequest& request) {
+  if (request.header_count("X-Request-Id") == 1) {
+    const std::string_view given = request.header("X-Request-Id");
+    if (!given.empty() && given.size() <= k_max_request_id_bytes &&
+        std::all_of(given.begin(), given.end(), [](char c) { return c >= 0x20 && c <= 0x7e; })) {
+      return std::string(given);
+    }
+  }
+  return detail::new_uuid_v4();
+}
+}  // namespace
+
 HttpResponse RestRouter::handle(const HttpRequest& request) const {
-  const std::string request_id = detail::new_uuid_v4();
+  const std::string request_id = request_id_of(request);
   HttpResponse response = [&]() -> HttpResponse {
     try {
       if (request.body.size() > k_max_body_bytes) {
@@ -572,29 +698,8 @@ HttpResponse RestRouter::handle(const HttpRequest& request) const {
         return denied;
       }
 
-      std::string_view token;
-      std::size_t tokens = 0;
-      for (const auto& [name, value] : request.headers) {
-        if (iequals(name, "X-Auth-Token")) {
-          token = value;
-          ++tokens;
-        }
-      }
-      if (tokens > 1) {
-        // Which one counts would differ between herald and whatever checked them before it.
-        return error_response(
-            Error{ErrorCode::invalid_argument, "X-Auth-Token: given more than once"});
-      }
-      const auto owner = tokens_.find(token);
-      if (token.empty() || owner == tokens_.end()) {
-        return error_response(
-            Error{ErrorCode::unauthenticated, "X-Auth-Token: missing or not recognised"});
-      }
-      const auto project = percent_decode(route->variables[0], false);
-      if (!project || *project != owner->second) {
-        return error_response(
-            Error{ErrorCode::forbidden, "X-Auth-Token: not valid for this project"});
-      }
+      auto project = authenticate(request, route->variables[0]);
+      if (!project) return error_response(project.error());
       if (auto r = validate::project_id(*project); !r) return error_response(r.error());
       auto query = parse_query(query_text);
       if (!query) return error_response(query.error());
