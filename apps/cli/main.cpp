@@ -2,6 +2,7 @@
 // server's JSON answer; on an error answer it prints it to stderr and exits 1 (2 for a usage
 // error, 3 when the server cannot be reached).
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -14,10 +15,18 @@
 namespace {
 
 constexpr std::string_view k_usage =
-    R"(usage: herald [--endpoint URL] [--token TOKEN] [--project ID] COMMAND ...
+    R"(usage: herald [--endpoint URL] [--project ID] [--token TOKEN | --ak AK [--sk-file PATH]]
+              [--ca-file PEM] COMMAND ...
 
-Talks to herald-server. --endpoint, --token and --project default to the environment variables
-HERALD_ENDPOINT (else http://127.0.0.1:8080), HERALD_TOKEN and HERALD_PROJECT.
+Talks to herald-server (or any endpoint of the same API) over http:// or https://.
+--endpoint, --token, --project and --ak default to the environment variables HERALD_ENDPOINT
+(else http://127.0.0.1:8080), HERALD_TOKEN, HERALD_PROJECT and HERALD_AK.
+
+authentication: an X-Auth-Token (--token), or AK/SK signing (SDK-HMAC-SHA256, as the official
+SDKs sign) with the access key --ak and its secret key from HERALD_SK or the first line of
+--sk-file PATH (never a command-line argument: others can read those). With both, AK/SK signs.
+https: the server's certificate is verified against the system's CAs, or those of --ca-file
+(also HERALD_CA_FILE); its name must match the endpoint's host.
 
 commands:
   event create NAME --types T[,T...] --target-id URN [--target-name NAME] [--target-type SMN]
@@ -118,6 +127,10 @@ int main(int argc, char** argv) {
   std::string endpoint_url = env_or("HERALD_ENDPOINT", "http://127.0.0.1:8080");
   std::string token = env_or("HERALD_TOKEN", "");
   std::string project = env_or("HERALD_PROJECT", "");
+  std::string access_key = env_or("HERALD_AK", "");
+  std::string secret_key = env_or("HERALD_SK", "");
+  std::string sk_file;
+  std::string ca_file = env_or("HERALD_CA_FILE", "");
 
   Args args;
   for (int i = 1; i < argc; ++i) {
@@ -135,6 +148,14 @@ int main(int argc, char** argv) {
         token = value;
       else if (arg == "--project")
         project = value;
+      else if (arg == "--ak")
+        access_key = value;
+      else if (arg == "--sk-file")
+        sk_file = value;
+      else if (arg == "--ca-file")
+        ca_file = value;
+      else if (arg == "--sk")
+        usage_error("--sk is not taken: give the secret key in HERALD_SK or --sk-file");
       else
         args.flags[std::string(arg.substr(2))] = value;
     } else {
@@ -145,6 +166,15 @@ int main(int argc, char** argv) {
   if (project.empty()) usage_error("no project: give --project or set HERALD_PROJECT");
   const auto endpoint = herald::http::parse_endpoint(endpoint_url);
   if (!endpoint) usage_error(endpoint.error().message());
+  if (!sk_file.empty()) {
+    std::ifstream in(sk_file);
+    if (!in || !std::getline(in, secret_key) || secret_key.empty()) {
+      usage_error("--sk-file: cannot read a secret key from " + sk_file);
+    }
+  }
+  if (!access_key.empty() && secret_key.empty()) {
+    usage_error("--ak needs its secret key: set HERALD_SK or give --sk-file");
+  }
 
   const std::string v1 = "/v1/" + encode(project);
   const std::string topics = "/v2/" + encode(project) + "/notifications/topics";
@@ -241,9 +271,16 @@ int main(int argc, char** argv) {
     usage_error("unknown command: " + group + (action.empty() ? "" : " " + action));
   }
 
-  herald::http::Client client(*endpoint);
+  herald::http::ClientOptions options;
+  options.ca_file = ca_file;
+  if (!access_key.empty()) {
+    options.access_key = access_key;
+    options.secret_key = secret_key;
+    options.project_id = project;
+  }
+  herald::http::Client client(*endpoint, options);
   std::vector<std::pair<std::string, std::string>> headers;
-  if (!token.empty()) headers.emplace_back("X-Auth-Token", token);
+  if (!token.empty() && access_key.empty()) headers.emplace_back("X-Auth-Token", token);
   const auto response = client.request(method, target, headers, body);
   if (!response) {
     std::cerr << "herald: " << response.error().message() << "\n";

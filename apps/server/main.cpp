@@ -2,15 +2,18 @@
 // idle timeouts, a 1 MiB body limit, the expiry scheduler, and a clean stop on SIGINT/SIGTERM:
 // the listener closes, idle connections close, requests in flight finish, exit status 0.
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -19,6 +22,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "herald/herald.hpp"
@@ -38,9 +42,21 @@ Serves the CSMS "secret events" REST API (and herald's extensions) on HTTP/1.1.
 
 options:
   --listen HOST:PORT       address to listen on (default 127.0.0.1:8080; port 0 picks a free
-                           port). Prints "listening on http://HOST:PORT" once listening.
-  --token TOKEN=PROJECT    accept X-Auth-Token TOKEN for project PROJECT (repeatable; without
-                           any, every request answers 401)
+                           port). Prints "listening on http://HOST:PORT" (https with TLS) once
+                           listening.
+  --token TOKEN=PROJECT    accept X-Auth-Token TOKEN for project PROJECT (repeatable)
+  --credential AK:SK=PROJECT
+                           accept requests signed with access key AK and secret key SK
+                           (SDK-HMAC-SHA256, as the official SDKs sign) for project PROJECT
+                           (repeatable). Without any token or credential every request
+                           answers 401
+  --auth-file PATH         tokens and credentials from a JSON file, so that no secret is on the
+                           command line: {"tokens": [{"token", "project_id"}], "credentials":
+                           [{"ak", "sk", "project_id"}]}. Re-read on SIGHUP (a bad file keeps
+                           the credentials in force); a warning if others may read it
+  --tls-cert PEM           serve HTTPS with this certificate chain (needs --tls-key); TLS 1.2
+                           or later, no compression
+  --tls-key PEM            the certificate's private key
   --region NAME            region of the built-in SMN topics' URNs (default region-1)
   --header-timeout-ms N    time a new connection has to send a complete request header
                            (default 10000)
@@ -73,12 +89,16 @@ options:
   --help                   this text
 
 SIGINT or SIGTERM stop the server: requests in flight finish, then it exits with status 0.
+SIGHUP re-reads --auth-file.
 )";
 
 struct Config {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;
-  std::map<std::string, std::string> tokens;
+  herald::Credentials credentials;  // from the command line
+  std::string auth_file;
+  std::string tls_cert;
+  std::string tls_key;
   std::string region = "region-1";
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{30'000};
@@ -137,7 +157,26 @@ Config parse_args(int argc, char** argv) {
       if (eq == std::string_view::npos || eq == 0 || eq + 1 == value.size()) {
         usage_error("--token takes TOKEN=PROJECT_ID");
       }
-      config.tokens[std::string(value.substr(0, eq))] = std::string(value.substr(eq + 1));
+      config.credentials.tokens[std::string(value.substr(0, eq))] =
+          std::string(value.substr(eq + 1));
+    } else if (flag == "--credential") {
+      // AK:SK=PROJECT_ID; an AK has no ':', a project id no '=' (an SK may hold either).
+      const auto colon = value.find(':');
+      const auto eq = value.rfind('=');
+      if (colon == std::string_view::npos || colon == 0 || eq == std::string_view::npos ||
+          eq < colon + 2 || eq + 1 == value.size()) {
+        usage_error("--credential takes AK:SK=PROJECT_ID");
+      }
+      config.credentials.keys.push_back(
+          herald::aksk::Credential{std::string(value.substr(0, colon)),
+                                   std::string(value.substr(colon + 1, eq - colon - 1)),
+                                   std::string(value.substr(eq + 1))});
+    } else if (flag == "--auth-file") {
+      config.auth_file = std::string(value);
+    } else if (flag == "--tls-cert") {
+      config.tls_cert = std::string(value);
+    } else if (flag == "--tls-key") {
+      config.tls_key = std::string(value);
     } else if (flag == "--region") {
       config.region = std::string(value);
     } else if (flag == "--header-timeout-ms") {
@@ -170,46 +209,121 @@ Config parse_args(int argc, char** argv) {
       usage_error("unknown option " + std::string(flag));
     }
   }
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    usage_error("--tls-cert and --tls-key go together");
+  }
+  if (auto r = herald::check_credentials(config.credentials); !r) {
+    usage_error("--token/--credential: " + r.error().message());
+  }
   return config;
 }
 
-class Session;
+// The command line's credentials and the auth file's, or what is wrong with them.
+herald::Result<herald::Credentials> load_credentials(const Config& config) {
+  herald::Credentials all = config.credentials;
+  if (config.auth_file.empty()) return all;
+  std::ifstream in(config.auth_file, std::ios::binary);
+  if (!in) {
+    return herald::Error{herald::ErrorCode::invalid_argument,
+                         "--auth-file: cannot read " + config.auth_file};
+  }
+  // An auth file is small: more than 16 MiB is not one.
+  std::string text(16 * 1024 * 1024 + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > 16 * 1024 * 1024) {
+    return herald::Error{herald::ErrorCode::invalid_argument,
+                         "--auth-file: " + config.auth_file + " is larger than 16 MiB"};
+  }
+  auto file = herald::parse_auth_file(text);
+  if (!file) {
+    return herald::Error{herald::ErrorCode::invalid_argument,
+                         config.auth_file + ": " + file.error().message()};
+  }
+  for (auto& [token, project] : file->tokens) {
+    if (!all.tokens.emplace(token, project).second) {
+      return herald::Error{herald::ErrorCode::invalid_argument,
+                           config.auth_file + ": a token is also given by --token"};
+    }
+  }
+  for (auto& key : file->keys) all.keys.push_back(std::move(key));
+  if (auto r = herald::check_credentials(all); !r) {
+    return herald::Error{herald::ErrorCode::invalid_argument,
+                         config.auth_file + " with the command line: " + r.error().message()};
+  }
+  struct stat status {};
+  if (stat(config.auth_file.c_str(), &status) == 0 && (status.st_mode & S_IROTH) != 0) {
+    std::cerr << "herald-server: warning: " << config.auth_file
+              << " is readable by other users; it holds secrets (chmod o-r it)\n";
+  }
+  return all;
+}
 
-// The sessions alive, so that a stop can close the idle ones.
+// One connection, plain or TLS: what a stop needs of it.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // From any thread: stop after the request in flight, or now when none is.
+  virtual void stop() = 0;
+};
+
+// The connections alive, so that a stop can close the idle ones.
 class SessionSet {
  public:
-  void add(const std::shared_ptr<Session>& s) {
+  void add(const std::shared_ptr<Connection>& s) {
     std::lock_guard lock(mutex_);
     sessions_.insert(s);
   }
-  void remove(const std::shared_ptr<Session>& s) {
+  void remove(const std::shared_ptr<Connection>& s) {
     std::lock_guard lock(mutex_);
     sessions_.erase(s);
   }
-  std::vector<std::shared_ptr<Session>> all() {
+  std::vector<std::shared_ptr<Connection>> all() {
     std::lock_guard lock(mutex_);
     return {sessions_.begin(), sessions_.end()};
   }
 
  private:
   std::mutex mutex_;
-  std::set<std::shared_ptr<Session>> sessions_;
+  std::set<std::shared_ptr<Connection>> sessions_;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// `Stream` is beast::tcp_stream (HTTP) or TlsStream (HTTPS): the same reading, answering and
+// closing over either.
+template <typename Stream>
+class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool k_tls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(tcp::socket socket, const herald::RestRouter& router, const Config& config,
-          SessionSet& sessions)
-      : stream_(std::move(socket)), router_(router), config_(config), sessions_(sessions) {}
+  template <typename... StreamArgs>
+  Session(const herald::RestRouter& router, const Config& config, SessionSet& sessions,
+          StreamArgs&&... stream_args)
+      : stream_(std::forward<StreamArgs>(stream_args)...),
+        router_(router),
+        config_(config),
+        sessions_(sessions) {}
 
   void start() {
-    sessions_.add(shared_from_this());
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->next_request(); });
+    sessions_.add(this->shared_from_this());
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (k_tls) {
+        // The handshake counts against the time a new connection has for its first header.
+        self->tcp().expires_after(self->config_.header_timeout);
+        self->stream_.async_handshake(asio::ssl::stream_base::server,
+                                      [self](beast::error_code ec) {
+                                        if (ec) return self->close();
+                                        self->next_request();
+                                      });
+      } else {
+        self->next_request();
+      }
+    });
   }
 
-  // From any thread: stop after the request in flight, or now when none is.
-  void stop() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  void stop() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       self->stopping_ = true;
       if (!self->busy_) self->close();
     });
@@ -219,10 +333,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // Input beyond this, with no complete header or body element in it, is refused.
   static constexpr std::size_t k_max_buffered = 64 * 1024 + 16 * 1024;
 
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+
   void next_request() {
     busy_ = false;
     if (stopping_) return close();
-    stream_.expires_after(first_request_ ? config_.header_timeout : config_.idle_timeout);
+    tcp().expires_after(first_request_ ? config_.header_timeout : config_.idle_timeout);
     parse_buffered();  // a pipelined request may already be here
   }
 
@@ -240,7 +356,7 @@ class Session : public std::enable_shared_from_this<Session> {
       // A request is in flight from here: a stop lets it finish.
       busy_ = true;
       first_request_ = false;
-      stream_.expires_after(config_.header_timeout + config_.idle_timeout);
+      tcp().expires_after(config_.header_timeout + config_.idle_timeout);
     }
     if (buffer_.size() >= k_max_buffered) {
       // Unconsumed input this large is one line without its end: the reader consumes every
@@ -253,23 +369,25 @@ class Session : public std::enable_shared_from_this<Session> {
     if (reader_.wants_continue()) {
       reader_.continue_sent();
       static constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
-      return asio::async_write(stream_, asio::buffer(k_continue.data(), k_continue.size()),
-                               [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                 if (ec) return self->close();
-                                 self->read_more();
-                               });
+      return asio::async_write(
+          stream_, asio::buffer(k_continue.data(), k_continue.size()),
+          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return self->close();
+            self->read_more();
+          });
     }
     read_more();
   }
 
   void read_more() {
-    stream_.async_read_some(buffer_.prepare(16 * 1024),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              // Timeout, client gone, or a stop cancelled the read.
-                              if (ec) return self->close();
-                              self->buffer_.commit(n);
-                              self->parse_buffered();
-                            });
+    stream_.async_read_some(
+        buffer_.prepare(16 * 1024),
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+          // Timeout, client gone, or a stop cancelled the read.
+          if (ec) return self->close();
+          self->buffer_.commit(n);
+          self->parse_buffered();
+        });
   }
 
   void handle(herald::server::ReadRequest read) {
@@ -302,29 +420,46 @@ class Session : public std::enable_shared_from_this<Session> {
     response->prepare_payload();
     // HEAD: the GET's headers, Content-Length included, and no body (RFC 9110 §9.3.2).
     if (head) response->body().clear();
-    stream_.expires_after(config_.idle_timeout);
+    tcp().expires_after(config_.idle_timeout);
     http::async_write(stream_, *response,
-                      [self = shared_from_this(), response, keep_alive, linger](
+                      [self = this->shared_from_this(), response, keep_alive, linger](
                           beast::error_code ec, std::size_t) {
                         if (ec) return self->close();
                         if (linger) return self->linger();
-                        if (!keep_alive) return self->close();
+                        if (!keep_alive) return self->finish();
                         self->next_request();
                       });
   }
 
+  // The last answer is out: TLS says close_notify first (bounded), plain TCP closes.
+  void finish() {
+    if constexpr (k_tls) {
+      tcp().expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        self->close();
+      });
+    } else {
+      close();
+    }
+  }
+
   // Half-close and drain what the client still sends, so that closing does not reset the
-  // connection under a response it has not read yet (as nginx's lingering close).
+  // connection under a response it has not read yet (as nginx's lingering close). Over TLS,
+  // close_notify is the half-close.
   void linger() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(2));
-    drain_ = std::make_shared<std::array<char, 16384>>();
-    linger_more();
+    if constexpr (k_tls) {
+      return finish();
+    } else {
+      beast::error_code ignored;
+      tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      tcp().expires_after(std::chrono::seconds(2));
+      drain_ = std::make_shared<std::array<char, 16384>>();
+      linger_more();
+    }
   }
   void linger_more() {
     stream_.async_read_some(asio::buffer(*drain_),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                               if (ec) return self->close();
                               self->linger_more();
                             });
@@ -334,12 +469,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
-    sessions_.remove(shared_from_this());
+    tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp().close();
+    sessions_.remove(this->shared_from_this());
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   herald::server::RequestReader reader_;
   std::shared_ptr<std::array<char, 16384>> drain_;
@@ -354,14 +489,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class Listener {
  public:
+  // `tls`: serve HTTPS with this context; null for plain HTTP.
   Listener(asio::io_context& io, tcp::endpoint endpoint, const herald::RestRouter& router,
-           const Config& config, SessionSet& sessions)
+           const Config& config, SessionSet& sessions, asio::ssl::context* tls)
       : io_(io),
         acceptor_(asio::make_strand(io)),
         retry_(acceptor_.get_executor()),
         router_(router),
         config_(config),
-        sessions_(sessions) {
+        sessions_(sessions),
+        tls_(tls) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -389,7 +526,15 @@ class Listener {
       backoff_ = std::chrono::milliseconds{0};
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), router_, config_, sessions_)->start();
+        if (tls_ != nullptr) {
+          std::make_shared<Session<TlsStream>>(router_, config_, sessions_, std::move(socket),
+                                               *tls_)
+              ->start();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(router_, config_, sessions_,
+                                                       std::move(socket))
+              ->start();
+        }
       }
       accept();
     });
@@ -417,7 +562,35 @@ class Listener {
   const herald::RestRouter& router_;
   const Config& config_;
   SessionSet& sessions_;
+  asio::ssl::context* tls_;
 };
+
+// The server's TLS context: TLS 1.2 or later, no compression, the certificate chain and key of
+// the command line. Errors name the file.
+herald::Result<std::unique_ptr<asio::ssl::context>> make_tls_context(const Config& config) {
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::no_compression |
+                       asio::ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  beast::error_code ec;
+  context->use_certificate_chain_file(config.tls_cert, ec);
+  if (ec) {
+    return herald::Error{herald::ErrorCode::invalid_argument,
+                         "--tls-cert: cannot use " + config.tls_cert + ": " + ec.message()};
+  }
+  context->use_private_key_file(config.tls_key, asio::ssl::context::pem, ec);
+  if (ec) {
+    return herald::Error{herald::ErrorCode::invalid_argument,
+                         "--tls-key: cannot use " + config.tls_key + ": " + ec.message()};
+  }
+  if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+    return herald::Error{herald::ErrorCode::invalid_argument,
+                         "--tls-key: " + config.tls_key + " is not the key of " + config.tls_cert};
+  }
+  return context;
+}
 
 // As many descriptors as the hard limit allows: each connection holds one.
 void raise_descriptor_limit() {
@@ -488,7 +661,22 @@ int main(int argc, char** argv) {
     }
     nats = engine.connect_sink("NATS", std::move(sink).value());
   }
-  const herald::RestRouter router(engine, *topics, config.tokens);
+  auto credentials = load_credentials(config);
+  if (!credentials) {
+    std::cerr << "herald-server: " << credentials.error().message() << "\n";
+    return 2;
+  }
+  herald::RestRouter router(engine, *topics, std::move(credentials).value(),
+                            herald::system_clock());
+  std::unique_ptr<asio::ssl::context> tls;
+  if (!config.tls_cert.empty()) {
+    auto context = make_tls_context(config);
+    if (!context) {
+      std::cerr << "herald-server: " << context.error().message() << "\n";
+      return 2;
+    }
+    tls = std::move(context).value();
+  }
   herald::ExpiryScheduler scheduler(engine);
 
   asio::io_context io(config.threads);
@@ -497,16 +685,34 @@ int main(int argc, char** argv) {
   try {
     const auto address = asio::ip::make_address(config.host);
     listener = std::make_unique<Listener>(io, tcp::endpoint(address, config.port), router, config,
-                                          sessions);
+                                          sessions, tls.get());
   } catch (const std::exception& error) {
     std::cerr << "herald-server: cannot listen on " << config.host << ":" << config.port << ": "
               << error.what() << "\n";
     return 1;
   }
+  // SIGHUP: the auth file again; what fails to load leaves the credentials in force.
+  asio::signal_set reload(io, SIGHUP);
+  std::function<void(beast::error_code, int)> on_reload = [&](beast::error_code ec, int) {
+    if (ec) return;
+    if (auto reloaded = load_credentials(config); !reloaded) {
+      std::cerr << "herald-server: SIGHUP: " << reloaded.error().message()
+                << "; the credentials in force stay\n";
+    } else {
+      const auto tokens = reloaded->tokens.size();
+      const auto keys = reloaded->keys.size();
+      router.set_credentials(std::move(reloaded).value());
+      std::cerr << "herald-server: SIGHUP: credentials reloaded (" << tokens << " tokens, " << keys
+                << " access keys)\n";
+    }
+    reload.async_wait(on_reload);
+  };
+  reload.async_wait(on_reload);
   // Handle the stop signals before announcing the address: whoever reads the line may signal.
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](beast::error_code ec, int) {
     if (ec) return;
+    reload.cancel();
     listener->stop();
     for (const auto& session : sessions.all()) session->stop();
   });
@@ -535,8 +741,8 @@ int main(int argc, char** argv) {
   // What a crash left in the store's outbox goes out now, to the stored topics and their
   // subscribers.
   engine.deliver_pending();
-  std::cout << "listening on http://" << bound.address().to_string() << ":" << bound.port()
-            << std::endl;  // flushed: scripts and tests wait for this line
+  std::cout << "listening on " << (tls ? "https" : "http") << "://" << bound.address().to_string()
+            << ":" << bound.port() << std::endl;  // flushed: scripts and tests wait for this line
   listener->accept();
 
   std::vector<std::thread> threads;
