@@ -38,9 +38,15 @@ class ServerProcess {
       if (n <= 0) throw std::runtime_error("herald-server exited: " + line + stderr_text());
       line.append(buffer, static_cast<std::size_t>(n));
     }
-    const std::string prefix = "listening on http://127.0.0.1:";
-    if (line.rfind(prefix, 0) != 0) throw std::runtime_error("unexpected first line: " + line);
-    port_ = std::stoi(line.substr(prefix.size()));
+    // "listening on http://127.0.0.1:PORT", or https with TLS.
+    for (const std::string scheme : {"http", "https"}) {
+      const std::string prefix = "listening on " + scheme + "://127.0.0.1:";
+      if (line.rfind(prefix, 0) == 0) {
+        scheme_ = scheme;
+        port_ = std::stoi(line.substr(prefix.size()));
+      }
+    }
+    if (port_ == 0) throw std::runtime_error("unexpected first line: " + line);
   }
 
   ~ServerProcess() {
@@ -54,7 +60,9 @@ class ServerProcess {
 
   [[nodiscard]] int port() const { return port_; }
   [[nodiscard]] pid_t pid() const { return pid_; }
-  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] std::string url() const {
+    return scheme_ + "://127.0.0.1:" + std::to_string(port_);
+  }
 
   /// What the server wrote to stderr so far.
   [[nodiscard]] std::string stderr_text() const {
@@ -137,6 +145,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int stdout_ = -1;
   int port_ = 0;
+  std::string scheme_ = "http";
   std::filesystem::path stderr_path_;
 };
 
