@@ -1,7 +1,9 @@
 // libFuzzer target over the REST router and its JSON codec: every input is one request.
 //
-// Layout of an input: byte 0 picks the method and the token; up to the first '\n' is the target;
-// the rest is the body. The engine persists across inputs (so that creates, subscriptions and
+// Layout of an input: byte 0 picks the method and the credential (a token, none, or an AK/SK
+// signature, valid or with an Authorization header taken from the input); up to the first '\n'
+// is the target; the rest is the body (in the last mode its first line is the Authorization
+// value). The engine persists across inputs (so that creates, subscriptions and
 // triggers meet each other) and is renewed every 4096 inputs to bound memory.
 #include <cstddef>
 #include <cstdint>
@@ -23,7 +25,10 @@ struct World {
         // on DNS (the guard has tests of its own). No pushes are started: nothing is sent.
         topics(std::make_shared<herald::SmnTopics>(
             "region-1", herald::SmnOptions{.allow_private_endpoints = true})),
-        router(engine, *topics, {{"token-a", "project-a"}, {"token-b", "project-b"}}) {
+        router(engine, *topics,
+               herald::Credentials{{{"token-a", "project-a"}, {"token-b", "project-b"}},
+                                   {{"AK-A", "sk-of-project-a", "project-a"}}},
+               clock) {
     sink = engine.connect_sink("SMN", herald::smn_sink(topics));
   }
   std::shared_ptr<herald::ManualClock> clock;
@@ -35,7 +40,8 @@ struct World {
 };
 
 constexpr std::string_view k_methods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "get"};
-constexpr const char* k_tokens[] = {"token-a", "token-b", "", "bogus"};
+// The last entry stands for AK/SK signing: the header token is empty then.
+constexpr const char* k_tokens[] = {"token-a", "token-b", "", "bogus", "aksk"};
 
 }  // namespace
 
@@ -53,13 +59,36 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.target = std::string(rest.substr(0, newline));
   if (newline != std::string_view::npos) request.body = std::string(rest.substr(newline + 1));
   const char* token = k_tokens[(selector >> 4) % std::size(k_tokens)];
-  if (*token != '\0') request.headers.emplace_back("X-Auth-Token", token);
+  const bool aksk = std::string_view(token) == "aksk";
+  if (aksk) {
+    token = "";
+    request.headers.emplace_back("Host", "127.0.0.1:8080");
+    request.headers.emplace_back("Content-Type", "application/json");
+    const auto date = herald::aksk::format_sdk_date(world->clock->now());
+    if ((selector & 0x08) != 0) {
+      // The Authorization value from the input, beside a well-formed date.
+      const auto line = request.body.find('\n');
+      request.headers.emplace_back("X-Sdk-Date", date);
+      request.headers.emplace_back("Authorization", request.body.substr(0, line));
+      request.body = line == std::string::npos ? "" : request.body.substr(line + 1);
+    } else if (!herald::aksk::sign(request, "AK-A", "sk-of-project-a", date).ok()) {
+      __builtin_trap();
+    }
+  } else if (*token != '\0') {
+    request.headers.emplace_back("X-Auth-Token", token);
+  }
 
   const auto response = world->router.handle(request);
   // What every answer must satisfy, whatever came in.
   if (response.status < 200 || response.status > 599) __builtin_trap();
   if (response.header("X-Request-Id").size() != 36) __builtin_trap();
   if (response.status != 204 && response.header("Content-Type").empty()) __builtin_trap();
+  // The secret key never appears in an answer.
+  if (response.body.find("sk-of-project-a") != std::string::npos &&
+      request.target.find("sk-of-project-a") == std::string::npos &&
+      request.body.find("sk-of-project-a") == std::string::npos) {
+    __builtin_trap();
+  }
   // The header's token never appears in a response, unless some input of this world carried it
   // as data too (a name may be spelled like a token, and answers quote names).
   for (const char* candidate : k_tokens) {
