@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
         R"({"name":"demo-event","event_types":["SECRET_VERSION_CREATED","SECRET_VERSION_EXPIRED"],)"
         R"("state":"ENABLED","notification":{"target_type":"SMN","target_id":)"
         R"("urn:smn:cn-north-4:dc3b7c85759141a991da17423c0f2068:test-poc","target_name":"demo-smn-name"}})";
-    herald::HttpRequest request{"POST", "/v1/dc3b7c85759141a991da17423c0f2068/csms/events", {}, body};
+    herald::HttpRequest request{
+        "POST", "/v1/dc3b7c85759141a991da17423c0f2068/csms/events", {}, body};
     request.headers = {{"Content-Type", "application/json"},
                        {"X-Project-Id", "dc3b7c85759141a991da17423c0f2068"},
                        {"Host", "127.0.0.1:8080"}};
@@ -31,8 +32,9 @@ int main(int argc, char** argv) {
     for (const auto& [name, value] : request.headers) std::cout << name << ": " << value << "\n";
     std::cout << "\n" << request.body << "\n";
     const bool same =
-        request.header("Authorization").ends_with(
-            "Signature=0d5f53ac3ed881384b6fbe1bb4aea312b2a93f712a0d6e42cbb19c759cdca2f4");
+        request.header("Authorization")
+            .ends_with(
+                "Signature=0d5f53ac3ed881384b6fbe1bb4aea312b2a93f712a0d6e42cbb19c759cdca2f4");
     std::cout << (same ? "signature matches the SDK's\n" : "signature differs from the SDK's\n");
     return same ? 0 : 1;
   }
@@ -46,11 +48,12 @@ int main(int argc, char** argv) {
     std::cerr << "herald-sign-request: the URL must be http://HOST:PORT or https://HOST:PORT\n";
     return 2;
   }
-  const std::string host = url.substr(scheme_end + 3, url.find('/', scheme_end + 3) - scheme_end - 3);
-  herald::HttpRequest request{"GET", "/v1/" + std::string(argv[3]) + "/csms/events?limit=10", {}, {}};
-  request.headers = {{"Content-Type", "application/json"},
-                     {"X-Project-Id", argv[3]},
-                     {"Host", host}};
+  const std::string host =
+      url.substr(scheme_end + 3, url.find('/', scheme_end + 3) - scheme_end - 3);
+  herald::HttpRequest request{
+      "GET", "/v1/" + std::string(argv[3]) + "/csms/events?limit=10", {}, {}};
+  request.headers = {
+      {"Content-Type", "application/json"}, {"X-Project-Id", argv[3]}, {"Host", host}};
   if (auto r = herald::aksk::sign(request, argv[1], argv[2]); !r) {
     std::cerr << "herald-sign-request: " << r.error().message() << "\n";
     return 2;

@@ -162,8 +162,8 @@ TEST_P(aksk_e2e_test, a_signing_client_is_served_on_every_route) {
                       std::chrono::system_clock::now().time_since_epoch())
                       .count() +
                   3'600'000;
-  const auto armed = call("PUT", v1 + "/secrets/db/versions/v1",
-                          "{\"expire_time\":" + std::to_string(at) + "}");
+  const auto armed =
+      call("PUT", v1 + "/secrets/db/versions/v1", "{\"expire_time\":" + std::to_string(at) + "}");
   ASSERT_EQ(armed.status, 200) << armed.body;
   const auto shown = call("GET", v1 + "/secrets/db/versions/v1");
   ASSERT_EQ(shown.status, 200) << shown.body;
@@ -214,7 +214,9 @@ TEST_P(aksk_e2e_test, a_wrong_key_or_project_is_refused_and_changes_nothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, aksk_e2e_test, ::testing::Values(false, true),
-                         [](const auto& param_info) { return param_info.param ? "https" : "http"; });
+                         [](const auto& param_info) {
+                           return param_info.param ? "https" : "http";
+                         });
 
 // The CLI, as a user runs it: environment, flags, exit status, output.
 std::pair<int, std::string> run_cli(const std::string& env, const std::string& args) {
@@ -238,14 +240,15 @@ TEST(aksk_cli_e2e_test, the_cli_signs_over_https_and_verifies_the_certificate) {
   const std::string env = "HERALD_ENDPOINT=" + server.url() +
                           " HERALD_PROJECT=project-a HERALD_AK=" + k_ak +
                           " HERALD_TOKEN= HERALD_SK= HERALD_CA_FILE=";
-  const std::string auth =
-      "--sk-file '" + (dir.path / "sk").string() + "' --ca-file '" + (dir.path / "cert.pem").string() + "' ";
+  const std::string auth = "--sk-file '" + (dir.path / "sk").string() + "' --ca-file '" +
+                           (dir.path / "cert.pem").string() + "' ";
 
   auto [status, output] = run_cli(env, auth + "topic create alerts");
   ASSERT_EQ(status, 0) << output;
   std::tie(status, output) =
-      run_cli(env, auth + "event create watch --types SECRET_ROTATED --target-id "
-                          "urn:smn:region-1:project-a:alerts");
+      run_cli(env, auth +
+                       "event create watch --types SECRET_ROTATED --target-id "
+                       "urn:smn:region-1:project-a:alerts");
   ASSERT_EQ(status, 0) << output;
   EXPECT_EQ(json::parse(output).at("event").at("name"), "watch");
   std::tie(status, output) = run_cli(env, auth + "event list --limit 5");
@@ -265,9 +268,8 @@ TEST(aksk_cli_e2e_test, the_cli_signs_over_https_and_verifies_the_certificate) {
   EXPECT_EQ(status, 1) << output;
   EXPECT_NE(output.find("HERALD.0401"), std::string::npos) << output;
   // A certificate the CLI does not trust: not reached, exit 3.
-  std::tie(status, output) =
-      run_cli(env + " SSL_CERT_FILE=/dev/null SSL_CERT_DIR=/nonexistent",
-              "--sk-file '" + (dir.path / "sk").string() + "' event list");
+  std::tie(status, output) = run_cli(env + " SSL_CERT_FILE=/dev/null SSL_CERT_DIR=/nonexistent",
+                                     "--sk-file '" + (dir.path / "sk").string() + "' event list");
   EXPECT_EQ(status, 3) << output;
   EXPECT_NE(output.find("certificate verify failed"), std::string::npos) << output;
   // No secret key for the access key: a usage error.
@@ -352,9 +354,9 @@ TEST(aksk_auth_file_e2e_test, the_auth_file_is_read_at_start_and_again_on_sighup
     return signer.request("GET", "/v1/project-a/csms/events")->status;
   };
   http::Client plain(http::parse_endpoint(server.url()).value());
-  EXPECT_EQ(plain.request("GET", "/v1/project-a/csms/events", {{"X-Auth-Token", "file-token"}})
-                ->status,
-            200);
+  EXPECT_EQ(
+      plain.request("GET", "/v1/project-a/csms/events", {{"X-Auth-Token", "file-token"}})->status,
+      200);
   EXPECT_EQ(status_with("FILEAK1", "file-sk-1"), 200);
   EXPECT_EQ(status_with("FILEAK2", "file-sk-2"), 401);
 
@@ -363,13 +365,15 @@ TEST(aksk_auth_file_e2e_test, the_auth_file_is_read_at_start_and_again_on_sighup
              fs::perms::owner_read | fs::perms::owner_write);
   server.signal(SIGHUP);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (status_with("FILEAK2", "file-sk-2") != 200 && std::chrono::steady_clock::now() < deadline) {
+  while (status_with("FILEAK2", "file-sk-2") != 200 &&
+         std::chrono::steady_clock::now() < deadline) {
   }
   EXPECT_EQ(status_with("FILEAK2", "file-sk-2"), 200);
   EXPECT_EQ(status_with("FILEAK1", "file-sk-1"), 401) << "the old key is gone";
 
   // A broken file on SIGHUP: a line says so, and the credentials in force stay.
-  write_file(file, R"({"credentials":[{"ak":"X"}]})", fs::perms::owner_read | fs::perms::owner_write);
+  write_file(file, R"({"credentials":[{"ak":"X"}]})",
+             fs::perms::owner_read | fs::perms::owner_write);
   server.signal(SIGHUP);
   while (server.stderr_text().find("credentials in force stay") == std::string::npos &&
          std::chrono::steady_clock::now() < deadline) {
@@ -383,7 +387,8 @@ TEST(aksk_auth_file_e2e_test, the_auth_file_is_read_at_start_and_again_on_sighup
   EXPECT_EQ(server.stop(), 0);
 }
 
-TEST(aksk_auth_file_e2e_test, a_file_others_can_read_draws_a_warning_and_a_bad_one_stops_the_start) {
+TEST(aksk_auth_file_e2e_test,
+     a_file_others_can_read_draws_a_warning_and_a_bad_one_stops_the_start) {
   TempDir dir;
   const auto file = dir.path / "auth.json";
   write_file(file, auth_file_text("FILEAK1", "file-sk-1"),

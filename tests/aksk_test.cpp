@@ -113,8 +113,10 @@ TEST(aksk_test, worked_examples_c_and_d_verify) {
        "99eab0e4f6f9ceb00f5810a9ecafc2301aca8d21fc6714e0f3c1bfc9cd9da644"},
       {"GET", k_events + "?marker=a%20b!*'()~",
        "223d212dee88bcd08d523f2231d2f59bf53da000d96650546f4f49f6a66cef9b"},
-      {"GET", k_events + "/x%20y", "f645388748685af0ab2779843500418233ec054f21b9209975bdade4f45dcfe2"},
-      {"GET", k_events + "/it's", "7b7e7f765e593c8832b303d294b0aa79425e4cf57ce71741e033f0d816fccc1d"},
+      {"GET", k_events + "/x%20y",
+       "f645388748685af0ab2779843500418233ec054f21b9209975bdade4f45dcfe2"},
+      {"GET", k_events + "/it's",
+       "7b7e7f765e593c8832b303d294b0aa79425e4cf57ce71741e033f0d816fccc1d"},
       {"GET", k_events + "/caf%C3%A9",
        "e79768e7e01ee1a760dd31b30be17af049a6838d09a73557dcff34efbc02fe68"},
   };
@@ -156,15 +158,15 @@ TEST(aksk_test, path_characters_canonicalise_as_the_sdk_signs_them) {
   const std::vector<std::pair<std::string, std::string>> table = {
       {"/v1/p/csms/events", "/v1/p/csms/events/"},
       {"/v1/p/csms/events/", "/v1/p/csms/events/"},
-      {"/a/x%20y", "/a/x%2520y/"},            // an escape is escaped again
-      {"/a/%41", "/a/%2541/"},                // also of an unreserved byte
-      {"/a/it's", "/a/it%2527s/"},            // raw ' counts as %27
-      {"/a/a|b", "/a/a%257Cb/"},              // raw | counts as %7C
-      {"/a/a^b", "/a/a%255Eb/"},              // raw ^ counts as %5E
-      {"/a/caf%C3%A9", "/a/caf%C3%A9/"},      // an escape of 0x80–0xFF counts as the byte
-      {"/a/caf%c3%a9", "/a/caf%C3%A9/"},      // in either letter case
+      {"/a/x%20y", "/a/x%2520y/"},        // an escape is escaped again
+      {"/a/%41", "/a/%2541/"},            // also of an unreserved byte
+      {"/a/it's", "/a/it%2527s/"},        // raw ' counts as %27
+      {"/a/a|b", "/a/a%257Cb/"},          // raw | counts as %7C
+      {"/a/a^b", "/a/a%255Eb/"},          // raw ^ counts as %5E
+      {"/a/caf%C3%A9", "/a/caf%C3%A9/"},  // an escape of 0x80–0xFF counts as the byte
+      {"/a/caf%c3%a9", "/a/caf%C3%A9/"},  // in either letter case
       {"/a/!*():@,;=+$&[]~", "/a/%21%2A%28%29%3A%40%2C%3B%3D%2B%24%26%5B%5D~/"},
-      {"/a/%", "/a/%25/"},                    // a '%' that starts no escape is itself
+      {"/a/%", "/a/%25/"},  // a '%' that starts no escape is itself
       {"/a/%zz", "/a/%25zz/"},
       {"/a/.-_~", "/a/.-_~/"},
   };
@@ -225,9 +227,7 @@ class aksk_router_test : public ::testing::Test {
     return std::string(json::parse(response.body).at("error_msg").as_string());
   }
 
-  std::string state() {
-    return router_.handle(signed_request("GET", k_events)).body;
-  }
+  std::string state() { return router_.handle(signed_request("GET", k_events)).body; }
 
   std::shared_ptr<ManualClock> clock_;
   Engine engine_;
@@ -270,8 +270,7 @@ TEST_F(aksk_router_test, every_failure_answers_its_code_and_changes_nothing) {
   const auto resigned_without = [&](std::string_view header) {
     // Signed over fewer headers: the canonical request and the list agree, the rule does not.
     auto request = good();
-    std::erase_if(request.headers,
-                  [](const auto& h) { return h.first == "Authorization"; });
+    std::erase_if(request.headers, [](const auto& h) { return h.first == "Authorization"; });
     std::vector<std::string> names;
     for (const std::string_view name : {"content-type", "host", "x-project-id", "x-sdk-date"}) {
       if (name != header) names.emplace_back(name);
@@ -280,19 +279,18 @@ TEST_F(aksk_router_test, every_failure_answers_its_code_and_changes_nothing) {
     std::string joined;
     for (const auto& name : names) joined += (joined.empty() ? "" : ";") + name;
     request.headers.emplace_back(
-        "Authorization", std::string("SDK-HMAC-SHA256 Access=") + k_ak +
-                             ", SignedHeaders=" + joined + ", Signature=" +
-                             aksk::signature(k_sk, aksk::string_to_sign(k_date, *canonical)));
+        "Authorization",
+        std::string("SDK-HMAC-SHA256 Access=") + k_ak + ", SignedHeaders=" + joined +
+            ", Signature=" + aksk::signature(k_sk, aksk::string_to_sign(k_date, *canonical)));
     return request;
   };
   const auto dated = [&](std::chrono::minutes offset) {
     HttpRequest request{"POST", k_events, {}, k_seed_body};
     request.headers = {{"Content-Type", "application/json"}, {"Host", "127.0.0.1:8080"}};
-    EXPECT_TRUE(
-        aksk::sign(request, k_ak, k_sk,
-                   aksk::format_sdk_date(std::chrono::system_clock::time_point(example_time()) +
-                                         offset))
-            .ok());
+    EXPECT_TRUE(aksk::sign(request, k_ak, k_sk,
+                           aksk::format_sdk_date(
+                               std::chrono::system_clock::time_point(example_time()) + offset))
+                    .ok());
     return request;
   };
 
@@ -310,8 +308,8 @@ TEST_F(aksk_router_test, every_failure_answers_its_code_and_changes_nothing) {
                    "SDK-HMAC-SHA256"});
   table.push_back({"a short signature", authorization_with("Signature=", "Signature=ab"), 401,
                    "HERALD.0401", "64 hex"});
-  table.push_back({"a signature not in hex", authorization_with("Signature=0", "Signature=g"),
-                   401, "HERALD.0401", "64 hex"});
+  table.push_back({"a signature not in hex", authorization_with("Signature=0", "Signature=g"), 401,
+                   "HERALD.0401", "64 hex"});
   table.push_back({"upper-case signed header names",
                    authorization_with("content-type;", "Content-Type;"), 401, "HERALD.0401",
                    "lower-case"});
@@ -327,10 +325,10 @@ TEST_F(aksk_router_test, every_failure_answers_its_code_and_changes_nothing) {
     std::erase_if(request.headers, [](const auto& h) { return h.first == "X-Project-Id"; });
     table.push_back({"a signed header missing", request, 401, "HERALD.0401", "x-project-id"});
   }
-  table.push_back(
-      {"a date 16 minutes old", dated(std::chrono::minutes{-16}), 401, "HERALD.0401", "15 minutes"});
-  table.push_back({"a date an hour old", dated(std::chrono::minutes{-60}), 401, "HERALD.0401",
+  table.push_back({"a date 16 minutes old", dated(std::chrono::minutes{-16}), 401, "HERALD.0401",
                    "15 minutes"});
+  table.push_back(
+      {"a date an hour old", dated(std::chrono::minutes{-60}), 401, "HERALD.0401", "15 minutes"});
   table.push_back({"a date 16 minutes ahead", dated(std::chrono::minutes{16}), 401, "HERALD.0401",
                    "15 minutes"});
   {
@@ -383,14 +381,15 @@ TEST_F(aksk_router_test, every_failure_answers_its_code_and_changes_nothing) {
                        {"X-Project-Id", "other-project"},
                        {"Host", "127.0.0.1:8080"}};
     ASSERT_TRUE(aksk::sign(request, k_ak, k_sk, k_date).ok());
-    table.push_back({"X-Project-Id of another project", request, 403, "HERALD.0403", "X-Project-Id"});
+    table.push_back(
+        {"X-Project-Id of another project", request, 403, "HERALD.0403", "X-Project-Id"});
   }
   {
     // A valid token does not rescue a bad signature: the signature decides.
     auto request = authorization_with("Signature=0", "Signature=1");
     request.headers.emplace_back("X-Auth-Token", "a-token");
-    table.push_back({"a good token beside a bad signature", request, 401, "HERALD.0401",
-                     "does not match"});
+    table.push_back(
+        {"a good token beside a bad signature", request, 401, "HERALD.0401", "does not match"});
   }
 
   ASSERT_EQ(router_.handle(signed_request("PUT", k_events + "/keep-me", "{}")).status, 404);
@@ -461,7 +460,8 @@ TEST(auth_file_test, each_mistake_is_named_and_no_secret_is_quoted) {
       {R"({"tokens":[{"token":"s3cret","project_id":"p/q"}]})", "project_id"},
       {R"({"tokens":[{"token":"s3cret","project_id":"p"},{"token":"s3cret","project_id":"q"}]})",
        "tokens[1]: the same token is given twice"},
-      {R"({"credentials":[{"ak":"A","sk":"s3cret"}]})", "credentials[0]: \"project_id\" is required"},
+      {R"({"credentials":[{"ak":"A","sk":"s3cret"}]})",
+       "credentials[0]: \"project_id\" is required"},
       {R"({"credentials":[{"ak":"A","sk":"","project_id":"p"}]})", "credentials[0].sk"},
       {R"({"credentials":[{"ak":"A","sk":7,"project_id":"p"}]})", "credentials[0].sk"},
       {R"({"credentials":[{"ak":"A B","sk":"s3cret","project_id":"p"}]})", "ak:"},

@@ -167,10 +167,9 @@ Config parse_args(int argc, char** argv) {
           eq < colon + 2 || eq + 1 == value.size()) {
         usage_error("--credential takes AK:SK=PROJECT_ID");
       }
-      config.credentials.keys.push_back(
-          herald::aksk::Credential{std::string(value.substr(0, colon)),
-                                   std::string(value.substr(colon + 1, eq - colon - 1)),
-                                   std::string(value.substr(eq + 1))});
+      config.credentials.keys.push_back(herald::aksk::Credential{
+          std::string(value.substr(0, colon)), std::string(value.substr(colon + 1, eq - colon - 1)),
+          std::string(value.substr(eq + 1))});
     } else if (flag == "--auth-file") {
       config.auth_file = std::string(value);
     } else if (flag == "--tls-cert") {
@@ -311,11 +310,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       if constexpr (k_tls) {
         // The handshake counts against the time a new connection has for its first header.
         self->tcp().expires_after(self->config_.header_timeout);
-        self->stream_.async_handshake(asio::ssl::stream_base::server,
-                                      [self](beast::error_code ec) {
-                                        if (ec) return self->close();
-                                        self->next_request();
-                                      });
+        self->stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->close();
+          self->next_request();
+        });
       } else {
         self->next_request();
       }
@@ -380,14 +378,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void read_more() {
-    stream_.async_read_some(
-        buffer_.prepare(16 * 1024),
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-          // Timeout, client gone, or a stop cancelled the read.
-          if (ec) return self->close();
-          self->buffer_.commit(n);
-          self->parse_buffered();
-        });
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              // Timeout, client gone, or a stop cancelled the read.
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->parse_buffered();
+                            });
   }
 
   void handle(herald::server::ReadRequest read) {
@@ -435,9 +432,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void finish() {
     if constexpr (k_tls) {
       tcp().expires_after(std::chrono::seconds(2));
-      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
-        self->close();
-      });
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->close(); });
     } else {
       close();
     }

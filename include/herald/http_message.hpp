@@ -13,7 +13,8 @@ namespace herald {
 
 struct HttpRequest {
   std::string method;  ///< "GET", "POST", …
-  std::string target;  ///< origin-form as sent: path and optional query, "/v1/p/csms/events?limit=2"
+  std::string
+      target;  ///< origin-form as sent: path and optional query, "/v1/p/csms/events?limit=2"
   std::vector<std::pair<std::string, std::string>> headers;  ///< names compared case-insensitively
   std::string body;
 

@@ -358,9 +358,9 @@ Result<void> sign(HttpRequest& request, std::string_view access_key, std::string
   std::erase_if(request.headers, [](const auto& header) {
     return iequals(header.first, "authorization") || iequals(header.first, "x-sdk-date");
   });
-  request.headers.emplace_back(
-      "X-Sdk-Date", sdk_date.empty() ? format_sdk_date(std::chrono::system_clock::now())
-                                     : std::string(sdk_date));
+  request.headers.emplace_back("X-Sdk-Date", sdk_date.empty()
+                                                 ? format_sdk_date(std::chrono::system_clock::now())
+                                                 : std::string(sdk_date));
   // The SDK signs what it set itself, in byte order of the lower-case names.
   std::vector<std::string> names;
   for (const std::string_view name : {"content-type", "host", "x-project-id", "x-sdk-date"}) {

@@ -396,11 +396,11 @@ namespace {
 json::object version_metadata(const VersionExpiry& expiry) {
   return json::object{
       {"version_metadata",
-       json::object{{"id", expiry.version_id},
-                    {"secret_name", expiry.secret_name},
-                    {"expire_time", expiry.expire_time
-                                        ? json::value(to_epoch_ms(*expiry.expire_time))
-                                        : json::value(nullptr)}}}};
+       json::object{
+           {"id", expiry.version_id},
+           {"secret_name", expiry.secret_name},
+           {"expire_time", expiry.expire_time ? json::value(to_epoch_ms(*expiry.expire_time))
+                                              : json::value(nullptr)}}}};
 }
 }  // namespace
 
@@ -518,9 +518,9 @@ Result<Credentials> parse_auth_file(std::string_view text) {
   const json::object& root = *parsed;
   // One entry: exactly the keys of `fields`, each a non-empty string (no value is quoted back:
   // a value may be a secret).
-  const auto entry = [&](const json::value& value, std::string_view list, std::size_t index,
-                         std::initializer_list<std::string_view> fields)
-      -> Result<std::vector<std::string>> {
+  const auto entry =
+      [&](const json::value& value, std::string_view list, std::size_t index,
+          std::initializer_list<std::string_view> fields) -> Result<std::vector<std::string>> {
     const auto where = fmt::format("{}[{}]", list, index);
     if (!value.is_object()) return wrong(where + ": must be an object");
     const auto& object = value.as_object();
@@ -545,8 +545,8 @@ Result<Credentials> parse_auth_file(std::string_view text) {
   for (const auto& item : root) {
     const std::string_view key = item.key();
     if (key != "tokens" && key != "credentials") {
-      return wrong(fmt::format("unknown key \"{}\" (expected tokens, credentials)",
-                               key.substr(0, 64)));
+      return wrong(
+          fmt::format("unknown key \"{}\" (expected tokens, credentials)", key.substr(0, 64)));
     }
     if (!item.value().is_array()) return wrong(fmt::format("{}: must be an array", key));
     const auto& array = item.value().as_array();
@@ -560,8 +560,7 @@ Result<Credentials> parse_auth_file(std::string_view text) {
       } else {
         auto fields = entry(array[i], key, i, {"ak", "sk", "project_id"});
         if (!fields) return std::move(fields).error();
-        credentials.keys.push_back(
-            aksk::Credential{(*fields)[0], (*fields)[1], (*fields)[2]});
+        credentials.keys.push_back(aksk::Credential{(*fields)[0], (*fields)[1], (*fields)[2]});
       }
     }
   }

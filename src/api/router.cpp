@@ -215,8 +215,9 @@ std::string_view HttpRequest::header(std::string_view name) const {
 }
 
 std::size_t HttpRequest::header_count(std::string_view name) const {
-  return static_cast<std::size_t>(std::count_if(
-      headers.begin(), headers.end(), [&](const auto& header) { return iequals(header.first, name); }));
+  return static_cast<std::size_t>(
+      std::count_if(headers.begin(), headers.end(),
+                    [&](const auto& header) { return iequals(header.first, name); }));
 }
 
 Result<void> check_credentials(const Credentials& credentials) {
@@ -229,9 +230,9 @@ Result<void> check_credentials(const Credentials& credentials) {
     const auto& ak = key.access_key;
     if (ak.empty() || ak.size() > aksk::k_max_access_key_bytes ||
         ak.find_first_of(" ,=;\t") != std::string::npos) {
-      return invalid(fmt::format(
-          "ak: must be 1 to {} characters without spaces, commas, '=' or ';'",
-          aksk::k_max_access_key_bytes));
+      return invalid(
+          fmt::format("ak: must be 1 to {} characters without spaces, commas, '=' or ';'",
+                      aksk::k_max_access_key_bytes));
     }
     if (key.secret_key.empty()) return invalid(fmt::format("sk of {}: must not be empty", ak));
     if (auto r = validate::project_id(key.project_id); !r) return r.error();
@@ -295,12 +296,12 @@ Result<std::string> RestRouter::authenticate(const HttpRequest& request,
         clock_->now());
     if (!credential) return std::move(credential).error();
     if (!project || *project != credential->project_id) {
-      return Error{ErrorCode::forbidden, "Authorization: the access key is not valid for this project"};
+      return Error{ErrorCode::forbidden,
+                   "Authorization: the access key is not valid for this project"};
     }
     for (const auto& [name, value] : request.headers) {
       if (iequals(name, "X-Project-Id") && value != credential->project_id) {
-        return Error{ErrorCode::forbidden,
-                     "X-Project-Id: not the project of the access key"};
+        return Error{ErrorCode::forbidden, "X-Project-Id: not the project of the access key"};
       }
     }
     return std::move(*project);
