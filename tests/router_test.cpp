@@ -374,6 +374,33 @@ TEST_F(router_test, messages_name_the_offending_field) {
 namespace herald {
 namespace {
 
+TEST_F(router_test, any_content_type_spelling_of_json_is_taken_and_bodiless_requests_ignore_it) {
+  const std::string body =
+      R"({"name":"typed","event_types":["SECRET_ROTATED"],"state":"ENABLED","notification":)"
+      R"({"target_type":"SMN","target_id":"urn:smn:region-1:project-a:t","target_name":"t"}})";
+  const auto with_type = [&](std::string method, std::string target, std::string type,
+                             std::string request_body) {
+    HttpRequest request{std::move(method),
+                        std::move(target),
+                        {{"X-Auth-Token", k_token_a}, {"Content-Type", std::move(type)}},
+                        std::move(request_body)};
+    return router_.handle(request);
+  };
+  int created = 0;
+  for (const char* type :
+       {"application/json", "application/json;charset=UTF-8", "APPLICATION/JSON; Charset=utf-8",
+        "application/x-www-form-urlencoded"}) {
+    SCOPED_TRACE(type);
+    auto named = body;
+    named.replace(named.find("typed"), 5, "typed-" + std::to_string(++created));
+    EXPECT_EQ(with_type("POST", "/v1/project-a/csms/events", type, named).status, 200);
+  }
+  // The SDKs send application/json on GET and DELETE, which have no body.
+  EXPECT_EQ(with_type("GET", "/v1/project-a/csms/events/typed-1", "application/json", "").status,
+            200);
+  EXPECT_EQ(with_type("DELETE", "/v1/project-a/csms/events/typed-1", "text/plain", "").status, 204);
+}
+
 TEST_F(router_test, two_auth_tokens_are_refused_whichever_is_right) {
   HttpRequest request{"GET", "/v1/project-a/csms/events", {}, {}};
   request.headers = {{"X-Auth-Token", k_token_a}, {"x-auth-token", "not-a-token"}};
