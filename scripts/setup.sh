@@ -7,7 +7,8 @@ packages=(
   cmake ninja-build g++ clang lld libclang-rt-14-dev
   libboost1.81-dev libboost-json1.81-dev
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev libnats-dev nats-server pkg-config curl python3
+  libsqlite3-dev sqlite3 libssl-dev openssl libcurl4-openssl-dev libnats-dev nats-server pkg-config
+  curl python3 libspdlog-dev prometheus
 )
 
 missing=()

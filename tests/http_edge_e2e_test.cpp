@@ -348,8 +348,17 @@ TEST(http_edge_store_test, a_store_file_removed_while_serving_refuses_writes_wit
       << "the refused create is not visible either";
   EXPECT_EQ(client.request("GET", "/v1/project-a/csms/events/before", auth)->status, 200)
       << "reads are still served";
-  EXPECT_NE(server.stderr_text().find("503 POST /v1/project-a/csms/events"), std::string::npos)
-      << "the operator sees the failure: " << server.stderr_text();
+  const auto log = server.stderr_text();
+  EXPECT_NE(log.find("\"request failed\" request_id="), std::string::npos)
+      << "the operator sees the failure: " << log;
+  EXPECT_NE(log.find("route=/v1/{project_id}/csms/events status=503"), std::string::npos) << log;
+  // Not ready while the store cannot be written (contract §7), without credentials.
+  const auto ready = client.request("GET", "/readyz");
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(ready->status, 503) << ready->body;
+  EXPECT_NE(ready->body.find(R"("status":"unavailable")"), std::string::npos) << ready->body;
+  EXPECT_NE(ready->body.find(R"("reason":)"), std::string::npos) << ready->body;
+  EXPECT_EQ(client.request("GET", "/healthz")->status, 200) << "alive all the same";
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -52,6 +53,16 @@ class ServerProcess {
   ~ServerProcess() {
     if (pid_ > 0) (void)stop();
     if (stdout_ >= 0) close(stdout_);
+    // Whatever the test did, the server's log holds no credential, signature or request body
+    // (contract §7): every e2e test's servers are scanned for the secrets the tests use.
+    const std::string log = stderr_text();
+    for (const char* secret :
+         {"token-of-project-a", "token-of-project-b", "file-token", "e2e-secret-key",
+          "other-secret-key", "file-sk-", "Signature=", "SDK-HMAC-SHA256", "\"event_types\""}) {
+      if (log.find(secret) != std::string::npos) {
+        ADD_FAILURE() << "herald-server logged " << secret << ":\n" << log.substr(0, 4000);
+      }
+    }
     std::error_code ignored;
     std::filesystem::remove(stderr_path_, ignored);
   }

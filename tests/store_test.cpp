@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include "herald/rest.hpp"
 #include "test_support.hpp"
 
 namespace herald {
@@ -470,6 +471,43 @@ class FlakyStore final : public Store {
   static Result<void> broken() { return Error{ErrorCode::unavailable, "store: disk full"}; }
   std::shared_ptr<Store> inner_;
 };
+
+TEST(store_readiness_test, readiness_follows_the_store_and_probes_at_most_once_a_second) {
+  auto clock = std::make_shared<ManualClock>();
+  auto flaky = std::make_shared<FlakyStore>(memory_store());
+  auto engine = Engine::open(flaky, Options{.delivery = DeliveryMode::synchronous}, clock).value();
+  SmnTopics topics("region-1");
+  const RestRouter router(*engine, topics,
+                          std::map<std::string, std::string>{{"t", std::string(k_project)}});
+  const auto readyz = [&] { return router.handle(HttpRequest{"GET", "/readyz", {}, {}}); };
+  EXPECT_TRUE(engine->check_store_writable().ok());
+  EXPECT_EQ(readyz().status, 200);
+  EXPECT_EQ(readyz().body, R"({"status":"ok"})");
+
+  flaky->refuse = true;
+  EXPECT_TRUE(engine->check_store_writable().ok()) << "within the second, the last probe stands";
+  clock->advance(1s);
+  const auto down = readyz();
+  EXPECT_EQ(down.status, 503);
+  EXPECT_EQ(down.body, R"({"status":"unavailable","reason":"store: disk full"})");
+
+  flaky->refuse = false;
+  EXPECT_EQ(readyz().status, 503) << "until the next probe";
+  clock->advance(1s);
+  EXPECT_EQ(readyz().status, 200) << "ready again by itself once writes succeed";
+
+  // A readiness condition of the host's own (a broker) counts too.
+  RestRouter with_broker(*engine, topics,
+                         std::map<std::string, std::string>{{"t", std::string(k_project)}});
+  with_broker.set_readiness_check([] {
+    return Result<void>(Error{ErrorCode::unavailable, "broker: not connected"});
+  });
+  const auto broker_down = with_broker.handle(HttpRequest{"GET", "/readyz", {}, {}});
+  EXPECT_EQ(broker_down.status, 503);
+  EXPECT_NE(broker_down.body.find("broker: not connected"), std::string::npos);
+  EXPECT_EQ(with_broker.handle(HttpRequest{"GET", "/healthz", {}, {}}).status, 200);
+  EXPECT_EQ(with_broker.handle(HttpRequest{"POST", "/healthz", {}, {}}).status, 405);
+}
 
 TEST(store_write_through_test, a_refused_write_changes_nothing_in_memory_or_store) {
   auto clock = std::make_shared<ManualClock>();

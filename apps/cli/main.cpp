@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "herald/version.hpp"
 #include "http_client.hpp"
 #include "model/message.hpp"
 
@@ -45,6 +46,8 @@ commands:
   topic list
   topic show URN
   topic delete URN
+
+--version prints "herald X.Y.Z".
 
 exit status: 0 success, 1 the server answered an error, 2 usage error, 3 server unreachable.
 )";
@@ -137,6 +140,10 @@ int main(int argc, char** argv) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::cout << k_usage;
+      return 0;
+    }
+    if (arg == "--version" && args.words.empty()) {  // after a command, a flag of it
+      std::cout << "herald " << herald::k_version << "\n";
       return 0;
     }
     if (arg.starts_with("--")) {

@@ -120,6 +120,8 @@ struct Client::Impl {
     if (ec) return ec;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(64 * 1024 * 1024);
+    // A HEAD answer carries the GET's Content-Length and no body.
+    parser.skip(request.method() == bhttp::verb::head);
     bhttp::read(stream, buffer, parser, ec);
     if (!ec) response = parser.release();
     return ec;

@@ -28,6 +28,7 @@
 #include "herald/herald.hpp"
 #include "herald/rest.hpp"
 #include "request_reader.hpp"
+#include "server_log.hpp"
 
 namespace {
 
@@ -86,10 +87,15 @@ options:
   --push-timeout-ms N      one push attempt's limit (default 5000)
   --nats URL               publish notifications of target_type NATS to NATS JetStream at URL
                            (e.g. nats://127.0.0.1:4222); without it, NATS events are INVALID
+  --log-format text|json   stderr lines as logfmt text (default) or one JSON object each
+  --log-level LEVEL        debug, info (default: one line per request, one per failure), warn,
+                           error or off. /healthz and /readyz requests are logged at debug
+  --version                prints "herald-server X.Y.Z"
   --help                   this text
 
 SIGINT or SIGTERM stop the server: requests in flight finish, then it exits with status 0.
-SIGHUP re-reads --auth-file.
+SIGHUP re-reads --auth-file. GET /healthz answers 200 while the server serves; GET /readyz
+200 when the store can be written, else 503 (both without credentials).
 )";
 
 struct Config {
@@ -111,7 +117,13 @@ struct Config {
   std::string nats;
   herald::RetryPolicy retry;
   std::chrono::milliseconds push_timeout{5000};
+  herald::server::LogFormat log_format = herald::server::LogFormat::text;
+  std::string log_level = "info";
 };
+
+using herald::LogLevel;
+using herald::server::LogField;
+using herald::server::ServerLog;
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::cerr << "herald-server: " << message << "\n(see herald-server --help)\n";
@@ -135,6 +147,10 @@ Config parse_args(int argc, char** argv) {
     const std::string_view flag = args[i];
     if (flag == "--help" || flag == "-h") {
       std::cout << k_usage;
+      std::exit(0);
+    }
+    if (flag == "--version") {
+      std::cout << "herald-server " << herald::k_version << "\n";
       std::exit(0);
     }
     if (flag == "--smn-auto-confirm") {
@@ -170,6 +186,15 @@ Config parse_args(int argc, char** argv) {
       config.credentials.keys.push_back(herald::aksk::Credential{
           std::string(value.substr(0, colon)), std::string(value.substr(colon + 1, eq - colon - 1)),
           std::string(value.substr(eq + 1))});
+    } else if (flag == "--log-format") {
+      const auto format = ServerLog::parse_format(value);
+      if (!format) usage_error("--log-format takes text or json, not " + std::string(value));
+      config.log_format = *format;
+    } else if (flag == "--log-level") {
+      if (!ServerLog::valid_level(value)) {
+        usage_error("--log-level takes debug, info, warn, error or off, not " + std::string(value));
+      }
+      config.log_level = std::string(value);
     } else if (flag == "--auth-file") {
       config.auth_file = std::string(value);
     } else if (flag == "--tls-cert") {
@@ -218,7 +243,7 @@ Config parse_args(int argc, char** argv) {
 }
 
 // The command line's credentials and the auth file's, or what is wrong with them.
-herald::Result<herald::Credentials> load_credentials(const Config& config) {
+herald::Result<herald::Credentials> load_credentials(const Config& config, ServerLog& log) {
   herald::Credentials all = config.credentials;
   if (config.auth_file.empty()) return all;
   std::ifstream in(config.auth_file, std::ios::binary);
@@ -252,8 +277,10 @@ herald::Result<herald::Credentials> load_credentials(const Config& config) {
   }
   struct stat status {};
   if (stat(config.auth_file.c_str(), &status) == 0 && (status.st_mode & S_IROTH) != 0) {
-    std::cerr << "herald-server: warning: " << config.auth_file
-              << " is readable by other users; it holds secrets (chmod o-r it)\n";
+    log.write(LogLevel::warning,
+              "warning: " + config.auth_file +
+                  " is readable by other users; it holds secrets (chmod o-r it)",
+              {{"file", config.auth_file}});
   }
   return all;
 }
@@ -298,11 +325,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
  public:
   template <typename... StreamArgs>
   Session(const herald::RestRouter& router, const Config& config, SessionSet& sessions,
-          StreamArgs&&... stream_args)
+          ServerLog& log, herald::Metrics& metrics, StreamArgs&&... stream_args)
       : stream_(std::forward<StreamArgs>(stream_args)...),
         router_(router),
         config_(config),
-        sessions_(sessions) {}
+        sessions_(sessions),
+        log_(log),
+        metrics_(metrics) {}
 
   void start() {
     sessions_.add(this->shared_from_this());
@@ -390,19 +419,51 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void handle(herald::server::ReadRequest read) {
     busy_ = true;
     first_request_ = false;
-    const auto answer = router_.handle(read.request);
+    const auto started = std::chrono::steady_clock::now();
+    herald::RequestFacts facts;
+    const auto answer = router_.handle(read.request, &facts);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics_.observe_http(facts.route, answer.status, seconds);
+    // One line per request: no token, signature or body, and the route's template, not its
+    // names. Health probes only at debug: they come every few seconds.
+    const bool probe = facts.route == "/healthz" || facts.route == "/readyz";
+    log_.write(probe ? LogLevel::debug : LogLevel::info, "request",
+               {{"request_id", answer.header("X-Request-Id")},
+                {"method", read.request.method},
+                {"route", facts.route},
+                {"status", std::int64_t{answer.status}},
+                {"duration_ms", seconds * 1000.0},
+                {"project",
+                 facts.project.empty() ? std::string_view("-") : std::string_view(facts.project)}});
     if (answer.status >= 500) {
-      // The client's answer names no internals; the operator's line says what failed.
-      // The error body is one line of JSON naming no token, secret or file.
-      std::cerr << "herald-server: " << answer.status << " " << read.request.method << " "
-                << read.request.target.substr(0, read.request.target.find('?')) << " "
-                << answer.header("X-Request-Id") << ": " << answer.body << "\n";
+      // The client's answer names no internals; the operator's line says what failed (the
+      // error message names no token, secret or file).
+      log_.write(LogLevel::error, "request failed",
+                 {{"request_id", answer.header("X-Request-Id")},
+                  {"route", facts.route},
+                  {"status", std::int64_t{answer.status}},
+                  {"error", error_message(answer.body)}});
     }
     respond(answer, read.keep_alive && !stopping_, read.head, read.version);
   }
 
+  // The error_msg of an error body (the server's own JSON), for the failure line.
+  static std::string_view error_message(std::string_view body) {
+    constexpr std::string_view k_key = R"("error_msg":")";
+    const auto at = body.rfind(k_key);
+    if (at == std::string_view::npos) return body.substr(0, 200);
+    const auto start = at + k_key.size();
+    auto end = start;
+    while (end < body.size() && body[end] != '"') end += body[end] == '\\' ? 2 : 1;
+    return body.substr(start, std::min(end, body.size()) - start);
+  }
+
   // A message that cannot be read to its end is answered, then the connection closes gently.
   void reject(const herald::Error& error) {
+    log_.write(LogLevel::info, "request refused",
+               {{"status", std::int64_t{error.http_status()}}, {"error", error.message()}});
+    metrics_.observe_http("unmatched", error.http_status(), 0.0);
     respond(herald::RestRouter::error_response(error), false, false, 11, /*linger=*/true);
   }
 
@@ -477,6 +538,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   const herald::RestRouter& router_;
   const Config& config_;
   SessionSet& sessions_;
+  ServerLog& log_;
+  herald::Metrics& metrics_;
   bool first_request_ = true;
   bool busy_ = false;
   bool stopping_ = false;
@@ -487,13 +550,16 @@ class Listener {
  public:
   // `tls`: serve HTTPS with this context; null for plain HTTP.
   Listener(asio::io_context& io, tcp::endpoint endpoint, const herald::RestRouter& router,
-           const Config& config, SessionSet& sessions, asio::ssl::context* tls)
+           const Config& config, SessionSet& sessions, ServerLog& log, herald::Metrics& metrics,
+           asio::ssl::context* tls)
       : io_(io),
         acceptor_(asio::make_strand(io)),
         retry_(acceptor_.get_executor()),
         router_(router),
         config_(config),
         sessions_(sessions),
+        log_(log),
+        metrics_(metrics),
         tls_(tls) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -523,11 +589,11 @@ class Listener {
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
         if (tls_ != nullptr) {
-          std::make_shared<Session<TlsStream>>(router_, config_, sessions_, std::move(socket),
-                                               *tls_)
+          std::make_shared<Session<TlsStream>>(router_, config_, sessions_, log_, metrics_,
+                                               std::move(socket), *tls_)
               ->start();
         } else {
-          std::make_shared<Session<beast::tcp_stream>>(router_, config_, sessions_,
+          std::make_shared<Session<beast::tcp_stream>>(router_, config_, sessions_, log_, metrics_,
                                                        std::move(socket))
               ->start();
         }
@@ -558,6 +624,8 @@ class Listener {
   const herald::RestRouter& router_;
   const Config& config_;
   SessionSet& sessions_;
+  ServerLog& log_;
+  herald::Metrics& metrics_;
   asio::ssl::context* tls_;
 };
 
@@ -601,6 +669,8 @@ void raise_descriptor_limit() {
 
 int main(int argc, char** argv) {
   const Config config = parse_args(argc, argv);
+  ServerLog log(config.log_format, config.log_level);
+  const auto metrics = std::make_shared<herald::Metrics>();
   raise_descriptor_limit();
 
   std::string signing_key_pem;
@@ -624,6 +694,7 @@ int main(int argc, char** argv) {
   if (config.store.empty()) {
     herald::Options options;
     options.retry = config.retry;
+    options.metrics = metrics;
     engine_owner = std::make_unique<herald::Engine>(options);
     topics = std::make_shared<herald::SmnTopics>(config.region, smn_options);
   } else {
@@ -631,13 +702,14 @@ int main(int argc, char** argv) {
       std::cerr << "herald-server: " << error.message() << "\n";
       return 1;
     };
-    auto store = herald::open_sqlite_store(config.store);
+    auto store = herald::open_sqlite_store(config.store, {.metrics = metrics});
     if (!store) return fail(store.error());
     herald::Options options;
     options.retry = config.retry;
+    options.metrics = metrics;
     // What the engine cannot tell a caller (a final status the store refused) goes to stderr.
-    options.log = [](herald::LogLevel, std::string_view message) {
-      std::cerr << "herald-server: " << message << "\n";
+    options.log = [&log](herald::LogLevel level, std::string_view message) {
+      log.write(level, message, {});
     };
     auto opened = herald::Engine::open(*store, options);
     if (!opened) return fail(opened.error());
@@ -657,13 +729,14 @@ int main(int argc, char** argv) {
     }
     nats = engine.connect_sink("NATS", std::move(sink).value());
   }
-  auto credentials = load_credentials(config);
+  auto credentials = load_credentials(config, log);
   if (!credentials) {
     std::cerr << "herald-server: " << credentials.error().message() << "\n";
     return 2;
   }
   herald::RestRouter router(engine, *topics, std::move(credentials).value(),
                             herald::system_clock());
+  router.set_metrics(metrics);
   std::unique_ptr<asio::ssl::context> tls;
   if (!config.tls_cert.empty()) {
     auto context = make_tls_context(config);
@@ -681,7 +754,7 @@ int main(int argc, char** argv) {
   try {
     const auto address = asio::ip::make_address(config.host);
     listener = std::make_unique<Listener>(io, tcp::endpoint(address, config.port), router, config,
-                                          sessions, tls.get());
+                                          sessions, log, *metrics, tls.get());
   } catch (const std::exception& error) {
     std::cerr << "herald-server: cannot listen on " << config.host << ":" << config.port << ": "
               << error.what() << "\n";
@@ -691,15 +764,15 @@ int main(int argc, char** argv) {
   asio::signal_set reload(io, SIGHUP);
   std::function<void(beast::error_code, int)> on_reload = [&](beast::error_code ec, int) {
     if (ec) return;
-    if (auto reloaded = load_credentials(config); !reloaded) {
-      std::cerr << "herald-server: SIGHUP: " << reloaded.error().message()
-                << "; the credentials in force stay\n";
+    if (auto reloaded = load_credentials(config, log); !reloaded) {
+      log.write(LogLevel::error, "SIGHUP: the credentials in force stay",
+                {{"error", reloaded.error().message()}});
     } else {
-      const auto tokens = reloaded->tokens.size();
-      const auto keys = reloaded->keys.size();
+      const auto tokens = static_cast<std::int64_t>(reloaded->tokens.size());
+      const auto keys = static_cast<std::int64_t>(reloaded->keys.size());
       router.set_credentials(std::move(reloaded).value());
-      std::cerr << "herald-server: SIGHUP: credentials reloaded (" << tokens << " tokens, " << keys
-                << " access keys)\n";
+      log.write(LogLevel::info, "SIGHUP: credentials reloaded",
+                {{"tokens", tokens}, {"access_keys", keys}});
     }
     reload.async_wait(on_reload);
   };
@@ -746,6 +819,6 @@ int main(int argc, char** argv) {
   io.run();
   for (auto& thread : threads) thread.join();
   scheduler.stop();
-  std::cerr << "herald-server: stopped\n";
+  log.write(LogLevel::info, "stopped", {});
   return 0;
 }

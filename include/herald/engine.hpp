@@ -169,6 +169,12 @@ class Engine {
   /// fired timer (it stays armed and is tried again). Each is also reported to Options::log.
   [[nodiscard]] std::uint64_t store_write_failures() const noexcept;
 
+  /// Whether the store can be written now (readiness): a probe write (the setting
+  /// "herald.ready_probe") decides, made at most once a second by the engine's clock so that
+  /// frequent callers cost nothing; between probes the last answer stands. Without a store:
+  /// always. Errors: unavailable, with the store's message.
+  [[nodiscard]] Result<void> check_store_writable();
+
   /// Asynchronous delivery without workers (Options::delivery_workers = 0): attempts every
   /// delivery due at clock now on the calling thread, retries included; answers how many
   /// attempts were made. With workers, or synchronous delivery, there is nothing to do: 0.

@@ -6,11 +6,14 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 
 #include "herald/log.hpp"
 #include "herald/notification.hpp"
 
 namespace herald {
+
+class Metrics;
 
 /// How deliveries are made.
 enum class DeliveryMode {
@@ -93,6 +96,11 @@ struct Options {
   /// or a fired timer the store refused to write: each is also counted, see
   /// Engine::store_write_failures). Default: none; herald itself never prints.
   LogFunction log;
+
+  /// Where the engine counts triggers, final statuses, deliveries and attempts (herald/metrics.hpp;
+  /// give the same object to the store's options for its commit times). Default: none, nothing
+  /// is counted.
+  std::shared_ptr<Metrics> metrics;
 
   /// The shape of every message. Default: herald's JSON object (CloudEvents 1.0 is the option
   /// for receivers that speak it).

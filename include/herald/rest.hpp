@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,7 @@
 #include "herald/aksk.hpp"
 #include "herald/engine.hpp"
 #include "herald/http_message.hpp"
+#include "herald/metrics.hpp"
 #include "herald/smn.hpp"
 
 namespace herald {
@@ -62,6 +64,16 @@ struct Credentials {
 /// spaces or commas. Errors: invalid_argument naming the problem (never the secret).
 [[nodiscard]] Result<void> check_credentials(const Credentials& credentials);
 
+/// What a transport may log or count of a request, told by RestRouter::handle: never a name
+/// beyond the project, never a credential.
+struct RequestFacts {
+  /// The route's path template as docs/rest.md writes it (`/v1/{project_id}/csms/events`), or
+  /// "unmatched" for a path no route serves. Static storage.
+  std::string_view route = "unmatched";
+  /// The path's project id when it is a valid one, else empty.
+  std::string project;
+};
+
 class RestRouter {
  public:
   /// `tokens` maps each accepted X-Auth-Token to the project it may act on.
@@ -75,11 +87,21 @@ class RestRouter {
   RestRouter& operator=(const RestRouter&) = delete;
 
   [[nodiscard]] HttpResponse handle(const HttpRequest& request) const;
+  /// As handle(request), and fills `facts` (when not null) for the transport's log and metrics.
+  [[nodiscard]] HttpResponse handle(const HttpRequest& request, RequestFacts* facts) const;
 
   /// Replaces every token and key at once (e.g. an auth file re-read on SIGHUP). Requests in
   /// flight finish with the credentials they started with. Safe to call during handle().
   /// Throws std::invalid_argument (and keeps the old ones) when check_credentials fails.
   void set_credentials(Credentials credentials);
+
+  /// An extra condition of `GET /readyz` beside the store's (e.g. a broker's connection): an
+  /// error makes it answer 503 with the error's message as the reason. Safe to call any time.
+  void set_readiness_check(std::function<Result<void>()> check);
+
+  /// Serves `GET /metrics` (Prometheus text format 0.0.4, without credentials) from `metrics`;
+  /// without it that path is no route. Set before the first request.
+  void set_metrics(std::shared_ptr<Metrics> metrics);
 
   /// The error response for `error`, as handle() would answer it (used by transports that
   /// answer before a request is complete, e.g. 413 on an oversized Content-Length).
@@ -93,6 +115,8 @@ class RestRouter {
   // Authenticates the request for the path's project: that project, or the 401/403/400 answer.
   [[nodiscard]] Result<std::string> authenticate(const HttpRequest& request,
                                                  std::string_view raw_project) const;
+  // GET /readyz: 200, or 503 {"status": "unavailable", "reason"}.
+  [[nodiscard]] HttpResponse readiness() const;
   // GET subscribe_url / unsubscribe_url (unauthenticated: the token is the credential).
   HttpResponse token_link(const HttpRequest& request, bool confirm, std::string_view query_text,
                           std::string_view request_id) const;
@@ -102,6 +126,8 @@ class RestRouter {
   const std::shared_ptr<Clock> clock_;
   mutable std::mutex table_mutex_;
   std::shared_ptr<const Table> table_;
+  std::shared_ptr<const std::function<Result<void>()>> readiness_check_;
+  std::shared_ptr<Metrics> metrics_;
 };
 
 }  // namespace herald

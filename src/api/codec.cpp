@@ -408,6 +408,10 @@ std::string encode_version(const VersionExpiry& expiry) {
   return json::serialize(version_metadata(expiry));
 }
 
+std::string encode_unready(std::string_view reason) {
+  return json::serialize(json::object{{"status", "unavailable"}, {"reason", reason}});
+}
+
 std::string encode_version_show(const VersionExpiry& expiry) {
   return json::serialize(json::object{{"version", version_metadata(expiry)}});
 }

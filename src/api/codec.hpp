@@ -60,6 +60,8 @@ std::string encode_trigger(const TriggerReport& report);
 std::string encode_version(const VersionExpiry& expiry);
 /// ShowSecretVersion's shape: {"version": {"version_metadata": {...}}}.
 std::string encode_version_show(const VersionExpiry& expiry);
+/// GET /readyz's 503 body: {"status": "unavailable", "reason": reason}.
+std::string encode_unready(std::string_view reason);
 std::string encode_topic_created(std::string_view request_id, const SmnTopic& topic);
 std::string encode_topic(std::string_view request_id, const SmnTopic& topic);
 std::string encode_topics(std::string_view request_id, const SmnTopicPage& page);

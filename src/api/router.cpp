@@ -129,6 +129,7 @@ struct Route {
   RouteId id;
   std::vector<std::string_view> variables;  // raw, still percent-encoded; [0] is the project
   std::string_view allowed;                 // the Allow header
+  std::string_view path_template;           // as docs/rest.md writes it (logs, metrics)
 };
 
 // Matches the raw path segments against the routes. nullopt: no route (404).
@@ -140,46 +141,76 @@ std::optional<Route> match(const std::vector<std::string_view>& s) {
   if (!var(1)) return std::nullopt;
   if (is(0, "v1") && is(2, "csms")) {
     if (s.size() == 4 && is(3, "events")) {
-      return Route{RouteId::events, {s[1]}, "GET, HEAD, POST"};
+      return Route{RouteId::events, {s[1]}, "GET, HEAD, POST", "/v1/{project_id}/csms/events"};
     }
     if (s.size() == 5 && is(3, "events") && var(4)) {
-      return Route{RouteId::event, {s[1], s[4]}, "GET, HEAD, PUT, DELETE"};
+      return Route{RouteId::event,
+                   {s[1], s[4]},
+                   "GET, HEAD, PUT, DELETE",
+                   "/v1/{project_id}/csms/events/{event_name}"};
     }
     if (s.size() == 4 && is(3, "notification-records")) {
-      return Route{RouteId::records, {s[1]}, "GET, HEAD"};
+      return Route{
+          RouteId::records, {s[1]}, "GET, HEAD", "/v1/{project_id}/csms/notification-records"};
     }
     if (s.size() == 4 && is(3, "lifecycle-events")) {
-      return Route{RouteId::lifecycle, {s[1]}, "POST"};
+      return Route{RouteId::lifecycle, {s[1]}, "POST", "/v1/{project_id}/csms/lifecycle-events"};
     }
     return std::nullopt;
   }
   if (is(0, "v1") && is(2, "secrets")) {
-    if (s.size() == 3) return Route{RouteId::secrets, {s[1]}, "GET, HEAD"};
+    if (s.size() == 3)
+      return Route{RouteId::secrets, {s[1]}, "GET, HEAD", "/v1/{project_id}/secrets"};
     if (s.size() == 4 && var(3)) {
-      return Route{RouteId::secret, {s[1], s[3]}, "GET, HEAD, PUT, DELETE"};
+      return Route{RouteId::secret,
+                   {s[1], s[3]},
+                   "GET, HEAD, PUT, DELETE",
+                   "/v1/{project_id}/secrets/{secret_name}"};
     }
     if (s.size() == 6 && var(3) && is(4, "versions") && var(5)) {
-      return Route{RouteId::version, {s[1], s[3], s[5]}, "GET, HEAD, PUT"};
+      return Route{RouteId::version,
+                   {s[1], s[3], s[5]},
+                   "GET, HEAD, PUT",
+                   "/v1/{project_id}/secrets/{secret_name}/versions/{version_id}"};
     }
     return std::nullopt;
   }
   if (is(0, "v2") && is(2, "notifications") && is(3, "topics")) {
-    if (s.size() == 4) return Route{RouteId::topics, {s[1]}, "GET, HEAD, POST"};
+    if (s.size() == 4)
+      return Route{
+          RouteId::topics, {s[1]}, "GET, HEAD, POST", "/v2/{project_id}/notifications/topics"};
     if (s.size() == 5 && var(4)) {
-      return Route{RouteId::topic, {s[1], s[4]}, "GET, HEAD, DELETE"};
+      return Route{RouteId::topic,
+                   {s[1], s[4]},
+                   "GET, HEAD, DELETE",
+                   "/v2/{project_id}/notifications/topics/{topic_urn}"};
     }
     if (s.size() == 6 && var(4) && is(5, "subscriptions")) {
-      return Route{RouteId::subscriptions, {s[1], s[4]}, "GET, HEAD, POST"};
+      return Route{RouteId::subscriptions,
+                   {s[1], s[4]},
+                   "GET, HEAD, POST",
+                   "/v2/{project_id}/notifications/topics/{topic_urn}/subscriptions"};
     }
     if (s.size() == 6 && var(4) && is(5, "deliveries")) {
-      return Route{RouteId::deliveries, {s[1], s[4]}, "GET, HEAD"};
+      return Route{RouteId::deliveries,
+                   {s[1], s[4]},
+                   "GET, HEAD",
+                   "/v2/{project_id}/notifications/topics/{topic_urn}/deliveries"};
     }
     return std::nullopt;
   }
   if (is(0, "v2") && is(2, "notifications") && is(3, "subscriptions") && var(4)) {
-    if (s.size() == 5) return Route{RouteId::subscription, {s[1], s[4]}, "DELETE"};
+    if (s.size() == 5)
+      return Route{RouteId::subscription,
+                   {s[1], s[4]},
+                   "DELETE",
+                   "/v2/{project_id}/notifications/subscriptions/{subscription_urn}"};
     if (s.size() == 6 && is(5, "signing-secret")) {
-      return Route{RouteId::signing_secret, {s[1], s[4]}, "POST"};
+      return Route{
+          RouteId::signing_secret,
+          {s[1], s[4]},
+          "POST",
+          "/v2/{project_id}/notifications/subscriptions/{subscription_urn}/signing-secret"};
     }
   }
   return std::nullopt;
@@ -611,6 +642,28 @@ class Dispatcher {
 
 }  // namespace
 
+void RestRouter::set_metrics(std::shared_ptr<Metrics> metrics) { metrics_ = std::move(metrics); }
+
+void RestRouter::set_readiness_check(std::function<Result<void>()> check) {
+  std::lock_guard lock(table_mutex_);
+  readiness_check_ = std::make_shared<const std::function<Result<void>()>>(std::move(check));
+}
+
+HttpResponse RestRouter::readiness() const {
+  auto ready = engine_.check_store_writable();
+  if (ready) {
+    std::shared_ptr<const std::function<Result<void>()>> extra;
+    {
+      std::lock_guard lock(table_mutex_);
+      extra = readiness_check_;
+    }
+    if (extra && *extra) ready = (*extra)();
+  }
+  if (ready) return json_response(200, R"({"status":"ok"})");
+  // The reason names what is down (the store, the broker), not a file or an address.
+  return json_response(503, api::encode_unready(ready.error().message()));
+}
+
 HttpResponse RestRouter::token_link(const HttpRequest& request, bool confirm,
                                     std::string_view query_text,
                                     std::string_view request_id) const {
@@ -646,6 +699,13 @@ std::string request_id_of(const HttpRequest& request) {
 }  // namespace
 
 HttpResponse RestRouter::handle(const HttpRequest& request) const {
+  return handle(request, nullptr);
+}
+
+HttpResponse RestRouter::handle(const HttpRequest& request, RequestFacts* facts) const {
+  RequestFacts ignored;
+  RequestFacts& told = facts != nullptr ? *facts : ignored;
+  told = RequestFacts{};
   const std::string request_id = request_id_of(request);
   HttpResponse response = [&]() -> HttpResponse {
     try {
@@ -669,9 +729,34 @@ HttpResponse RestRouter::handle(const HttpRequest& request) const {
         if (slash == std::string_view::npos) break;
         rest = rest.substr(slash + 1);
       }
+      // Health and readiness (contract §7): unauthenticated, no project.
+      if (segments.size() == 1 && (segments[0] == "healthz" || segments[0] == "readyz")) {
+        told.route = segments[0] == "healthz" ? "/healthz" : "/readyz";
+        if (request.method != "GET" && request.method != "HEAD") {
+          auto denied = error_response(
+              Error{ErrorCode::method_not_allowed, "method not allowed here; allowed: GET, HEAD"});
+          denied.headers.emplace_back("Allow", "GET, HEAD");
+          return denied;
+        }
+        if (segments[0] == "healthz") return json_response(200, R"({"status":"ok"})");
+        return readiness();
+      }
+      if (metrics_ && segments.size() == 1 && segments[0] == "metrics") {
+        told.route = "/metrics";
+        if (request.method != "GET" && request.method != "HEAD") {
+          auto denied = error_response(
+              Error{ErrorCode::method_not_allowed, "method not allowed here; allowed: GET, HEAD"});
+          denied.headers.emplace_back("Allow", "GET, HEAD");
+          return denied;
+        }
+        return HttpResponse{200,
+                            {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}},
+                            metrics_->render()};
+      }
       // signing_cert_url: unauthenticated, the certificate is public.
       if (segments.size() == 4 && segments[0] == "v2" && segments[1] == "smn" &&
           segments[2] == "certificates" && segments[3].ends_with(".pem")) {
+        told.route = "/v2/smn/certificates/{key_id}.pem";
         if (request.method != "GET" && request.method != "HEAD") {
           auto denied = error_response(
               Error{ErrorCode::method_not_allowed, "method not allowed here; allowed: GET, HEAD"});
@@ -687,10 +772,17 @@ HttpResponse RestRouter::handle(const HttpRequest& request) const {
       if (segments.size() == 4 && segments[0] == "v2" && segments[1] == "smn" &&
           segments[2] == "subscriptions" &&
           (segments[3] == "confirm" || segments[3] == "unsubscribe")) {
+        told.route = segments[3] == "confirm" ? "/v2/smn/subscriptions/confirm"
+                                              : "/v2/smn/subscriptions/unsubscribe";
         return token_link(request, segments[3] == "confirm", query_text, request_id);
       }
       const auto route = match(segments);
       if (!route) return error_response(Error{ErrorCode::no_such_route, "no route for this path"});
+      told.route = route->path_template;
+      if (const auto project = percent_decode(route->variables[0], false);
+          project && validate::project_id(*project)) {
+        told.project = *project;
+      }
       if (!method_allowed(route->allowed, request.method)) {
         auto denied = error_response(
             Error{ErrorCode::method_not_allowed,

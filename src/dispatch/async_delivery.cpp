@@ -1,5 +1,7 @@
 #include "dispatch/async_delivery.hpp"
 
+#include "herald/metrics.hpp"
+
 #include <fmt/format.h>
 
 #include <random>
@@ -128,6 +130,7 @@ std::size_t AsyncDelivery::run_due() {
   }
   for (auto& job : due) {
     ++job.attempts;
+    if (Metrics* metrics = finisher_.metrics()) metrics->count_attempt();
     auto verdict = sinks_.deliver(*job.notification, sinks_.generation());
     settle(std::move(job), std::move(verdict));
   }
@@ -166,6 +169,7 @@ void AsyncDelivery::worker_loop() {
     running_.emplace(id, Running{job, std::chrono::steady_clock::now(), false});
     lock.unlock();
 
+    if (Metrics* metrics = finisher_.metrics()) metrics->count_attempt();
     auto verdict = sinks_.deliver(*job.notification, sinks_.generation());
 
     lock.lock();

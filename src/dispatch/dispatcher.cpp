@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "herald/metrics.hpp"
 #include "model/uuid.hpp"
 
 namespace herald::detail {
@@ -57,6 +58,7 @@ Result<TriggerReport> Dispatcher::send(Notifications notifications, TimePoint no
       return r.error();
     }
   }
+  if (Metrics* metrics = finisher_.metrics()) metrics->count_made(notifications.size());
   report.notifications.reserve(notifications.size());
   delivery_->deliver(std::move(notifications), generation, first_record, report);
   return report;
@@ -64,7 +66,10 @@ Result<TriggerReport> Dispatcher::send(Notifications notifications, TimePoint no
 
 std::size_t Dispatcher::deliver_pending(std::vector<std::shared_ptr<const Notification>> pending) {
   const std::uint64_t generation = sinks_.generation();
+  Metrics* metrics = finisher_.metrics();
+  if (metrics != nullptr) metrics->count_made(pending.size());
   for (auto& notification : pending) {
+    if (metrics != nullptr) metrics->count_attempt();
     auto verdict = sinks_.deliver(*notification, generation);
     finisher_.finish(std::move(notification), std::move(verdict));
   }

@@ -2,10 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "herald/metrics.hpp"
+
 namespace herald::detail {
 
 void Finisher::finish(std::shared_ptr<const Notification> notification, SinkVerdict verdict,
                       std::optional<std::uint64_t> record_number) {
+  if (Metrics* metrics = options_.metrics.get()) {
+    metrics->count_final(notification->target.target_type, verdict.status);
+  }
   if (store_) {
     if (auto r =
             store_->finish_delivery(notification->notification_id, verdict.status, verdict.reason);

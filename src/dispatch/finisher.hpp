@@ -38,6 +38,8 @@ class Finisher {
   /// The store final statuses go to; set once, before the first delivery.
   void use_store(std::shared_ptr<Store> store) { store_ = std::move(store); }
   [[nodiscard]] Store* store() const noexcept { return store_.get(); }
+  /// Where deliveries are counted, or null.
+  [[nodiscard]] Metrics* metrics() const noexcept { return options_.metrics.get(); }
 
   /// The delivery of `notification` ended with `verdict`. `record_number`: the project's record
   /// number, when the caller took it already (a synchronous trigger takes its numbers with its

@@ -4,6 +4,7 @@
 
 #include "dispatch/delivery.hpp"
 #include "dispatch/finisher.hpp"
+#include "herald/metrics.hpp"
 #include "sinks/sink_set.hpp"
 
 namespace herald::detail {
@@ -18,6 +19,7 @@ class SyncDelivery final : public DeliveryPath {
                std::optional<std::uint64_t> first_record, TriggerReport& report) override {
     for (std::size_t i = 0; i < notifications.size(); ++i) {
       auto& n = notifications[i];
+      if (Metrics* metrics = finisher_.metrics()) metrics->count_attempt();
       auto verdict = sinks_.deliver(*n, generation);
       report.notifications.push_back(
           DeliveryReport{n->event_name, n->notification_id, verdict.status,

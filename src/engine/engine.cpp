@@ -14,6 +14,7 @@
 #include <shared_mutex>
 
 #include "engine/engine_impl.hpp"
+#include "herald/metrics.hpp"
 #include "model/uuid.hpp"
 #include "validate/validate.hpp"
 
@@ -211,6 +212,20 @@ void Engine::forget_if_deleted(std::string_view project_id, const LifecycleEvent
 
 std::uint64_t Engine::store_write_failures() const noexcept { return impl_->failures.count(); }
 
+Result<void> Engine::check_store_writable() {
+  Store* store = impl_->store();
+  if (store == nullptr) return {};
+  const TimePoint now = impl_->clock->now();
+  std::lock_guard lock(impl_->probe_mutex);
+  if (impl_->probed_at && now - *impl_->probed_at < std::chrono::seconds(1) &&
+      now >= *impl_->probed_at) {
+    return impl_->probe_result;
+  }
+  impl_->probe_result = store->put_setting("herald.ready_probe", std::to_string(to_epoch_ms(now)));
+  impl_->probed_at = now;
+  return impl_->probe_result;
+}
+
 std::size_t Engine::run_deliveries() { return impl_->dispatcher.delivery().run_due(); }
 
 Result<TriggerReport> Engine::trigger(std::string_view project_id, const LifecycleEvent& event) {
@@ -233,7 +248,10 @@ Result<TriggerReport> Engine::trigger(std::string_view project_id, const Lifecyc
     }
   }
   auto report = impl_->dispatcher.send(std::move(notifications), now, generation, first_record);
-  if (report) forget_if_deleted(project_id, event);
+  if (report) {
+    if (Metrics* metrics = impl_->options.metrics.get()) metrics->count_trigger();
+    forget_if_deleted(project_id, event);
+  }
   return report;
 }
 

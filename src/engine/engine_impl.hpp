@@ -67,6 +67,11 @@ struct Engine::Impl {
     return it->second;
   }
 
+  // check_store_writable(): the last probe's time and answer.
+  std::mutex probe_mutex;
+  std::optional<TimePoint> probed_at;
+  Result<void> probe_result;
+
   // Where changes are written through, when the engine was opened on a store.
   [[nodiscard]] Store* store() const noexcept { return finisher.store(); }
 

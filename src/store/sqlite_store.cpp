@@ -14,6 +14,7 @@
 #include <thread>
 #include <utility>
 
+#include "herald/metrics.hpp"
 #include "herald/store.hpp"
 #include "model/uuid.hpp"
 #include "records/record_log.hpp"
@@ -860,6 +861,17 @@ class SqliteStore final : public Store {
   template <typename Body>
   Result<void> transaction_locked(Body body) {
     if (auto r = still_in_place(); !r) return r;
+    const auto started = std::chrono::steady_clock::now();
+    struct Timed {
+      Metrics* metrics;
+      std::chrono::steady_clock::time_point started;
+      ~Timed() {
+        if (metrics != nullptr) {
+          metrics->observe_commit(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        }
+      }
+    } timed{options_.metrics.get(), started};
     if (auto r = run(begin_); !r) return r;
     auto result = body();
     if (!result) {
