@@ -19,6 +19,7 @@
 #include "herald/aksk.hpp"
 #include "http_client.hpp"
 #include "server_process.hpp"
+#include "test_files.hpp"
 
 namespace herald {
 namespace {
@@ -31,35 +32,9 @@ constexpr const char* k_sk = "e2e-secret-key:with=odd/chars";
 constexpr const char* k_other_ak = "OTHERPROJECTAK";
 constexpr const char* k_other_sk = "other-secret-key";
 
-// A directory of the test's own, removed at the end.
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "herald-aksk-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  fs::path path;
-};
-
-// A self-signed certificate for 127.0.0.1 and localhost, made by the openssl command.
-void make_certificate(const fs::path& dir) {
-  const std::string command =
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=herald-test "
-      "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout '" +
-      (dir / "key.pem").string() + "' -out '" + (dir / "cert.pem").string() + "' 2>/dev/null";
-  if (std::system(command.c_str()) != 0) throw std::runtime_error("openssl req failed");
-}
-
-void write_file(const fs::path& path, const std::string& text, fs::perms perms) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-  fs::permissions(path, perms);
-}
+using testing::make_certificate;
+using testing::TempDir;
+using testing::write_file;
 
 std::vector<std::string> credential_args() {
   return {"--credential", std::string(k_ak) + ":" + k_sk + "=project-a", "--credential",

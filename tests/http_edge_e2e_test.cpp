@@ -16,6 +16,7 @@
 #include "raw_socket.hpp"
 #include "rest_support.hpp"
 #include "server_process.hpp"
+#include "test_files.hpp"
 
 namespace herald {
 namespace {
@@ -42,17 +43,7 @@ int status_of(const std::string& raw) {
 }
 
 // A temporary folder, removed at the end.
-struct TempDir {
-  TempDir()
-      : path(fs::temp_directory_path() /
-             ("herald-edge-" + std::to_string(::getpid()) + "-" + std::to_string(++count))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  static inline int count = 0;
-  fs::path path;
-};
+using testing::TempDir;
 
 class http_edge_test : public ::testing::Test {
  protected:

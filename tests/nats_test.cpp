@@ -130,6 +130,19 @@ TEST_F(nats_test, with_the_broker_down_the_delivery_waits_and_arrives_once_it_is
   EXPECT_EQ(stream.messages(), 1U);
 }
 
+TEST_F(nats_test, a_broker_down_at_start_holds_nothing_up_and_is_used_once_it_is_there) {
+  { Stream stream(broker_.url()); }
+  broker_.stop();
+  start_engine();  // returns at once: the first connect goes on in the background
+  add_event("rotated", "herald.rotations");
+  ASSERT_TRUE(engine_->trigger(k_project, {"db", EventType::secret_rotated}).ok());
+  ASSERT_TRUE(eventually([&] { return attempts_.load() >= 2; }));
+  EXPECT_TRUE(final_records().empty()) << "pending while the broker is away";
+  broker_.start();
+  ASSERT_TRUE(eventually([&] { return final_records().size() == 1; }));
+  EXPECT_EQ(final_records()[0].notification_status, NotificationStatus::success);
+}
+
 TEST(nats_subject_test, subjects_follow_the_contract) {
   EXPECT_TRUE(is_nats_subject("herald.rotations"));
   EXPECT_TRUE(is_nats_subject("a-b_c.D9"));

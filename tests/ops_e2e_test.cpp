@@ -11,6 +11,7 @@
 #include "http_client.hpp"
 #include "rest_support.hpp"
 #include "server_process.hpp"
+#include "test_files.hpp"
 
 namespace herald {
 namespace {
@@ -238,7 +239,6 @@ TEST(ops_metrics_e2e_test, metrics_pass_promtool_and_count_exactly_what_happened
   auto [status, output] = run("promtool check metrics < '" + file.string() + "'");
   EXPECT_EQ(status, 0) << "promtool check metrics: " << output;
   EXPECT_EQ(output, "") << output;
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

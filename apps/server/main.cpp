@@ -28,6 +28,7 @@
 #include "herald/herald.hpp"
 #include "herald/rest.hpp"
 #include "request_reader.hpp"
+#include "server_config.hpp"
 #include "server_log.hpp"
 
 namespace {
@@ -90,6 +91,9 @@ options:
   --log-format text|json   stderr lines as logfmt text (default) or one JSON object each
   --log-level LEVEL        debug, info (default: one line per request, one per failure), warn,
                            error or off. /healthz and /readyz requests are logged at debug
+  --config FILE            every flag above from a TOML file, under its name without the
+                           dashes (listen = "127.0.0.1:8080", token = ["TOKEN=PROJECT"],
+                           smn-auto-confirm = true); the command line wins
   --version                prints "herald-server X.Y.Z"
   --help                   this text
 
@@ -125,10 +129,17 @@ using herald::LogLevel;
 using herald::server::LogField;
 using herald::server::ServerLog;
 
+// Where the argument being read came from, for usage_error (empty: the command line).
+thread_local std::string g_origin;
+
 [[noreturn]] void usage_error(const std::string& message) {
-  std::cerr << "herald-server: " << message << "\n(see herald-server --help)\n";
+  std::cerr << "herald-server: " << (g_origin.empty() ? "" : g_origin + ": ") << message
+            << "\n(see herald-server --help)\n";
   std::exit(2);
 }
+
+// A duration flag: a whole number of milliseconds from 1.
+std::chrono::milliseconds parse_millis(std::string_view text, std::string_view flag);
 
 template <typename Number>
 Number parse_number(std::string_view text, std::string_view flag) {
@@ -140,10 +151,73 @@ Number parse_number(std::string_view text, std::string_view flag) {
   return value;
 }
 
+// The flags a config file may hold (contract §7): every flag but --config, --help, --version.
+const std::vector<std::string> k_value_flags = {
+    "listen",          "token",        "credential",      "auth-file",
+    "tls-cert",        "tls-key",      "region",          "header-timeout-ms",
+    "idle-timeout-ms", "threads",      "store",           "public-url",
+    "smn-signing-key", "push-retries", "push-backoff-ms", "push-backoff-max-ms",
+    "push-timeout-ms", "nats",         "log-format",      "log-level"};
+const std::vector<std::string> k_switches = {"smn-auto-confirm", "allow-private-endpoints"};
+
+// The command line, after the arguments of --config FILE when it is given. A repeatable flag
+// (--token, --credential) given on the command line replaces the file's list.
+std::vector<herald::server::Argument> all_arguments(int argc, char** argv) {
+  std::vector<herald::server::Argument> command_line;
+  std::string file;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--config") {
+      if (i + 1 >= argc) usage_error("--config needs a value");
+      file = argv[++i];
+    } else {
+      command_line.push_back({argv[i], ""});
+    }
+  }
+  if (file.empty()) return command_line;
+  auto from_file = herald::server::config_arguments(file, k_value_flags, k_switches);
+  if (!from_file) usage_error(from_file.error().message());
+  std::vector<herald::server::Argument> all;
+  for (std::size_t i = 0; i < from_file->size(); ++i) {
+    const auto& argument = (*from_file)[i];
+    const bool replaced =
+        (argument.text == "--token" || argument.text == "--credential") &&
+        std::any_of(command_line.begin(), command_line.end(),
+                    [&](const auto& given) { return given.text == argument.text; });
+    if (replaced) {
+      ++i;  // and its value
+      continue;
+    }
+    all.push_back(argument);
+  }
+  all.insert(all.end(), command_line.begin(), command_line.end());
+  // A file that holds secrets should be the owner's alone (as the auth file).
+  struct stat status {};
+  const bool secrets = std::any_of(all.begin(), all.end(), [](const auto& a) {
+    return !a.origin.empty() && (a.text == "--token" || a.text == "--credential");
+  });
+  if (secrets && stat(file.c_str(), &status) == 0 && (status.st_mode & S_IROTH) != 0) {
+    std::cerr << "herald-server: warning: " << file
+              << " holds tokens or credentials and is readable by other users (chmod o-r it)\n";
+  }
+  return all;
+}
+
+std::chrono::milliseconds parse_millis(std::string_view text, std::string_view flag) {
+  const auto value = parse_number<long>(text, flag);
+  if (value < 1) {
+    usage_error(std::string(flag) + ": must be a whole number of milliseconds from 1, not " +
+                std::string(text));
+  }
+  return std::chrono::milliseconds(value);
+}
+
 Config parse_args(int argc, char** argv) {
   Config config;
-  std::vector<std::string_view> args(argv + 1, argv + argc);
+  const auto arguments = all_arguments(argc, argv);
+  std::vector<std::string_view> args;
+  for (const auto& argument : arguments) args.emplace_back(argument.text);
   for (std::size_t i = 0; i < args.size(); ++i) {
+    g_origin = arguments[i].origin;
     const std::string_view flag = args[i];
     if (flag == "--help" || flag == "-h") {
       std::cout << k_usage;
@@ -167,6 +241,9 @@ Config parse_args(int argc, char** argv) {
       const auto colon = value.rfind(':');
       if (colon == std::string_view::npos || colon == 0) usage_error("--listen takes HOST:PORT");
       config.host = std::string(value.substr(0, colon));
+      boost::system::error_code ec;
+      (void)asio::ip::make_address(config.host, ec);
+      if (ec) usage_error("--listen: not an IP address: " + config.host);
       config.port = parse_number<unsigned short>(value.substr(colon + 1), flag);
     } else if (flag == "--token") {
       const auto eq = value.find('=');
@@ -204,9 +281,9 @@ Config parse_args(int argc, char** argv) {
     } else if (flag == "--region") {
       config.region = std::string(value);
     } else if (flag == "--header-timeout-ms") {
-      config.header_timeout = std::chrono::milliseconds(parse_number<long>(value, flag));
+      config.header_timeout = parse_millis(value, flag);
     } else if (flag == "--idle-timeout-ms") {
-      config.idle_timeout = std::chrono::milliseconds(parse_number<long>(value, flag));
+      config.idle_timeout = parse_millis(value, flag);
     } else if (flag == "--store") {
       config.store = std::string(value);
     } else if (flag == "--public-url") {
@@ -217,22 +294,23 @@ Config parse_args(int argc, char** argv) {
     } else if (flag == "--push-retries") {
       config.retry.max_retries = parse_number<std::size_t>(value, flag);
     } else if (flag == "--push-backoff-ms") {
-      config.retry.initial_backoff = std::chrono::milliseconds(parse_number<long>(value, flag));
+      config.retry.initial_backoff = parse_millis(value, flag);
     } else if (flag == "--push-backoff-max-ms") {
-      config.retry.max_backoff = std::chrono::milliseconds(parse_number<long>(value, flag));
+      config.retry.max_backoff = parse_millis(value, flag);
     } else if (flag == "--push-timeout-ms") {
-      config.push_timeout =
-          std::chrono::milliseconds(std::max(1L, parse_number<long>(value, flag)));
+      config.push_timeout = parse_millis(value, flag);
     } else if (flag == "--nats") {
       config.nats = std::string(value);
     } else if (flag == "--smn-signing-key") {
       config.smn_signing_key = std::string(value);
     } else if (flag == "--threads") {
-      config.threads = std::max(1, parse_number<int>(value, flag));
+      config.threads = parse_number<int>(value, flag);
+      if (config.threads < 1) usage_error("--threads: must be a whole number from 1");
     } else {
       usage_error("unknown option " + std::string(flag));
     }
   }
+  g_origin.clear();
   if (config.tls_cert.empty() != config.tls_key.empty()) {
     usage_error("--tls-cert and --tls-key go together");
   }

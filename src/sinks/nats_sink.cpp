@@ -58,7 +58,10 @@ Result<SinkFunction> nats_sink(NatsSinkOptions options) {
   natsOptions_SetAllowReconnect(opts, true);
   natsOptions_SetMaxReconnect(opts, -1);
   natsOptions_SetReconnectWait(opts, 200);
-  natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
+  // With a connected callback, a first connect that fails goes on in the background (without
+  // one, natsConnection_Connect would block until the broker is up: for ever).
+  natsOptions_SetRetryOnFailedConnect(
+      opts, true, [](natsConnection*, void*) {}, nullptr);
   auto broker = std::make_shared<Broker>();
   broker->ack_timeout = options.ack_timeout;
   const natsStatus connected = natsConnection_Connect(&broker->connection, opts);
