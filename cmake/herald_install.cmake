@@ -16,3 +16,14 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/herald-config-version.cma
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/herald-config.cmake ${PROJECT_BINARY_DIR}/herald-config-version.cmake
   DESTINATION ${herald_cmake_dir})
+
+# pkg-config: `pkg-config --cflags --libs herald` (add --static for libherald.a).
+# libherald.a needs its dependencies on the consumer's link line; libherald.so has them itself.
+if(BUILD_SHARED_LIBS)
+  set(herald_pc_requires Requires.private)
+else()
+  set(herald_pc_requires Requires)
+endif()
+configure_file(${PROJECT_SOURCE_DIR}/cmake/herald.pc.in ${PROJECT_BINARY_DIR}/herald.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/herald.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
