@@ -74,6 +74,12 @@ struct RequestFacts {
   std::string project;
 };
 
+/// One route of the router: its path template and the methods it serves ("GET, HEAD, POST").
+struct RouteInfo {
+  std::string_view path_template;
+  std::string_view methods;
+};
+
 class RestRouter {
  public:
   /// `tokens` maps each accepted X-Auth-Token to the project it may act on.
@@ -87,6 +93,9 @@ class RestRouter {
   RestRouter& operator=(const RestRouter&) = delete;
 
   [[nodiscard]] HttpResponse handle(const HttpRequest& request) const;
+
+  /// Every route served (with set_metrics; /metrics is no route without it). Static storage.
+  [[nodiscard]] static std::vector<RouteInfo> route_table();
   /// As handle(request), and fills `facts` (when not null) for the transport's log and metrics.
   [[nodiscard]] HttpResponse handle(const HttpRequest& request, RequestFacts* facts) const;
 

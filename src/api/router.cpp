@@ -125,12 +125,45 @@ enum class RouteId {
   deliveries,
 };
 
+// Every route the router serves, in RouteId order: its path template as docs/rest.md writes it
+// (logs, metrics, docs/openapi.yaml) and its methods (the Allow header).
+constexpr RouteInfo k_routes[] = {
+    {"/v1/{project_id}/csms/events", "GET, HEAD, POST"},
+    {"/v1/{project_id}/csms/events/{event_name}", "GET, HEAD, PUT, DELETE"},
+    {"/v1/{project_id}/csms/notification-records", "GET, HEAD"},
+    {"/v1/{project_id}/csms/lifecycle-events", "POST"},
+    {"/v1/{project_id}/secrets", "GET, HEAD"},
+    {"/v1/{project_id}/secrets/{secret_name}", "GET, HEAD, PUT, DELETE"},
+    {"/v1/{project_id}/secrets/{secret_name}/versions/{version_id}", "GET, HEAD, PUT"},
+    {"/v2/{project_id}/notifications/topics", "GET, HEAD, POST"},
+    {"/v2/{project_id}/notifications/topics/{topic_urn}", "GET, HEAD, DELETE"},
+    {"/v2/{project_id}/notifications/topics/{topic_urn}/subscriptions", "GET, HEAD, POST"},
+    {"/v2/{project_id}/notifications/subscriptions/{subscription_urn}", "DELETE"},
+    {"/v2/{project_id}/notifications/subscriptions/{subscription_urn}/signing-secret", "POST"},
+    {"/v2/{project_id}/notifications/topics/{topic_urn}/deliveries", "GET, HEAD"},
+};
+
+// Served before the project routes, without credentials.
+constexpr RouteInfo k_open_routes[] = {
+    {"/healthz", "GET, HEAD"},
+    {"/readyz", "GET, HEAD"},
+    {"/metrics", "GET, HEAD"},
+    {"/v2/smn/certificates/{key_id}.pem", "GET, HEAD"},
+    {"/v2/smn/subscriptions/confirm", "GET, HEAD"},
+    {"/v2/smn/subscriptions/unsubscribe", "GET, HEAD"},
+};
+
 struct Route {
   RouteId id;
   std::vector<std::string_view> variables;  // raw, still percent-encoded; [0] is the project
   std::string_view allowed;                 // the Allow header
   std::string_view path_template;           // as docs/rest.md writes it (logs, metrics)
 };
+
+Route route(RouteId id, std::vector<std::string_view> variables) {
+  const RouteInfo& info = k_routes[static_cast<std::size_t>(id)];
+  return Route{id, std::move(variables), info.methods, info.path_template};
+}
 
 // Matches the raw path segments against the routes. nullopt: no route (404).
 std::optional<Route> match(const std::vector<std::string_view>& s) {
@@ -141,76 +174,46 @@ std::optional<Route> match(const std::vector<std::string_view>& s) {
   if (!var(1)) return std::nullopt;
   if (is(0, "v1") && is(2, "csms")) {
     if (s.size() == 4 && is(3, "events")) {
-      return Route{RouteId::events, {s[1]}, "GET, HEAD, POST", "/v1/{project_id}/csms/events"};
+      return route(RouteId::events, {s[1]});
     }
     if (s.size() == 5 && is(3, "events") && var(4)) {
-      return Route{RouteId::event,
-                   {s[1], s[4]},
-                   "GET, HEAD, PUT, DELETE",
-                   "/v1/{project_id}/csms/events/{event_name}"};
+      return route(RouteId::event, {s[1], s[4]});
     }
     if (s.size() == 4 && is(3, "notification-records")) {
-      return Route{
-          RouteId::records, {s[1]}, "GET, HEAD", "/v1/{project_id}/csms/notification-records"};
+      return route(RouteId::records, {s[1]});
     }
     if (s.size() == 4 && is(3, "lifecycle-events")) {
-      return Route{RouteId::lifecycle, {s[1]}, "POST", "/v1/{project_id}/csms/lifecycle-events"};
+      return route(RouteId::lifecycle, {s[1]});
     }
     return std::nullopt;
   }
   if (is(0, "v1") && is(2, "secrets")) {
-    if (s.size() == 3)
-      return Route{RouteId::secrets, {s[1]}, "GET, HEAD", "/v1/{project_id}/secrets"};
+    if (s.size() == 3) return route(RouteId::secrets, {s[1]});
     if (s.size() == 4 && var(3)) {
-      return Route{RouteId::secret,
-                   {s[1], s[3]},
-                   "GET, HEAD, PUT, DELETE",
-                   "/v1/{project_id}/secrets/{secret_name}"};
+      return route(RouteId::secret, {s[1], s[3]});
     }
     if (s.size() == 6 && var(3) && is(4, "versions") && var(5)) {
-      return Route{RouteId::version,
-                   {s[1], s[3], s[5]},
-                   "GET, HEAD, PUT",
-                   "/v1/{project_id}/secrets/{secret_name}/versions/{version_id}"};
+      return route(RouteId::version, {s[1], s[3], s[5]});
     }
     return std::nullopt;
   }
   if (is(0, "v2") && is(2, "notifications") && is(3, "topics")) {
-    if (s.size() == 4)
-      return Route{
-          RouteId::topics, {s[1]}, "GET, HEAD, POST", "/v2/{project_id}/notifications/topics"};
+    if (s.size() == 4) return route(RouteId::topics, {s[1]});
     if (s.size() == 5 && var(4)) {
-      return Route{RouteId::topic,
-                   {s[1], s[4]},
-                   "GET, HEAD, DELETE",
-                   "/v2/{project_id}/notifications/topics/{topic_urn}"};
+      return route(RouteId::topic, {s[1], s[4]});
     }
     if (s.size() == 6 && var(4) && is(5, "subscriptions")) {
-      return Route{RouteId::subscriptions,
-                   {s[1], s[4]},
-                   "GET, HEAD, POST",
-                   "/v2/{project_id}/notifications/topics/{topic_urn}/subscriptions"};
+      return route(RouteId::subscriptions, {s[1], s[4]});
     }
     if (s.size() == 6 && var(4) && is(5, "deliveries")) {
-      return Route{RouteId::deliveries,
-                   {s[1], s[4]},
-                   "GET, HEAD",
-                   "/v2/{project_id}/notifications/topics/{topic_urn}/deliveries"};
+      return route(RouteId::deliveries, {s[1], s[4]});
     }
     return std::nullopt;
   }
   if (is(0, "v2") && is(2, "notifications") && is(3, "subscriptions") && var(4)) {
-    if (s.size() == 5)
-      return Route{RouteId::subscription,
-                   {s[1], s[4]},
-                   "DELETE",
-                   "/v2/{project_id}/notifications/subscriptions/{subscription_urn}"};
+    if (s.size() == 5) return route(RouteId::subscription, {s[1], s[4]});
     if (s.size() == 6 && is(5, "signing-secret")) {
-      return Route{
-          RouteId::signing_secret,
-          {s[1], s[4]},
-          "POST",
-          "/v2/{project_id}/notifications/subscriptions/{subscription_urn}/signing-secret"};
+      return route(RouteId::signing_secret, {s[1], s[4]});
     }
   }
   return std::nullopt;
@@ -230,6 +233,12 @@ HttpResponse json_response(int status, std::string body) {
 }
 
 }  // namespace
+
+std::vector<RouteInfo> RestRouter::route_table() {
+  std::vector<RouteInfo> all(std::begin(k_routes), std::end(k_routes));
+  all.insert(all.end(), std::begin(k_open_routes), std::end(k_open_routes));
+  return all;
+}
 
 std::string_view HttpResponse::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
