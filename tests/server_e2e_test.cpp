@@ -318,7 +318,47 @@ TEST_F(server_e2e_test, the_cli_mirrors_the_api) {
   EXPECT_EQ(status, 3) << output;
   std::tie(status, output) = run_cli(url, "--help");
   EXPECT_EQ(status, 0);
-  EXPECT_NE(output.find("secret subscribe"), std::string::npos);
+  EXPECT_NE(output.find("secret"), std::string::npos);
+}
+
+TEST_F(server_e2e_test, the_cli_is_strict_about_its_arguments_and_helps_on_each_command) {
+  const auto url = server_.url();
+  // An unknown flag is an error naming it, not a silent full listing.
+  auto [status, output] = run_cli(url, "event list --limt 5");
+  EXPECT_EQ(status, 2) << output;
+  EXPECT_NE(output.find("--limt"), std::string::npos) << output;
+  std::tie(status, output) = run_cli(url, "event create x --types SECRET_ROTATED");
+  EXPECT_EQ(status, 2) << output;
+  EXPECT_NE(output.find("--target-id"), std::string::npos) << "names the missing flag: " << output;
+  std::tie(status, output) = run_cli(url, "secret expire db v1 --at soon");
+  EXPECT_EQ(status, 2) << output;
+  EXPECT_NE(output.find("--at"), std::string::npos) << output;
+  std::tie(status, output) = run_cli(url, "-o yaml event list");
+  EXPECT_EQ(status, 2) << output;
+  // --help of every command: exit 0 and its own usage.
+  for (const char* command :
+       {"event", "event create", "event show", "event list", "event update", "event delete",
+        "secret", "secret subscribe", "secret show", "secret list", "secret expire", "trigger",
+        "records", "topic", "topic create", "topic list", "topic show", "topic delete",
+        "completion"}) {
+    SCOPED_TRACE(command);
+    std::tie(status, output) = run_cli(url, std::string(command) + " --help");
+    EXPECT_EQ(status, 0) << output;
+    EXPECT_NE(output.find(std::string("Usage: herald ") + command), std::string::npos) << output;
+  }
+  // Output formats: the server's JSON, or a table.
+  ASSERT_EQ(run_cli(url, "topic create alerts").first, 0);
+  std::tie(status, output) = run_cli(url, "-o json topic list");
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_NO_THROW((void)json::parse(output)) << output;
+  std::tie(status, output) = run_cli(url, "topic list -o table");
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_EQ(output.rfind("TOPIC_URN", 0), 0U) << output;
+  EXPECT_NE(output.find("urn:smn:region-1:project-a:alerts"), std::string::npos) << output;
+  // Shell completion.
+  std::tie(status, output) = run_cli(url, "completion bash");
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(output.find("complete -F _herald herald"), std::string::npos) << output;
 }
 
 }  // namespace
