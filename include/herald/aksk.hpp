@@ -36,8 +36,8 @@ struct Credential {
   std::string project_id;
 };
 
-/// E(x) of §4: the UTF-8 bytes of `text`, `A-Z a-z 0-9 - _ . ~` kept, every other byte `%XX`
-/// (upper-case hex).
+/// E(x) of §4: the UTF-8 bytes of `text`; letters, digits and the four marks "-", "_", ".",
+/// "~" kept, every other byte written as "%XX" (upper-case hex).
 [[nodiscard]] std::string encode(std::string_view text);
 
 /// CanonicalURI of a path as received on the wire (§4): E of each segment, with the two
