@@ -7,6 +7,8 @@
 // Thread-safety: free functions over values; safe for concurrent use.
 #pragma once
 
+#include "herald/api_export.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -30,7 +32,7 @@ inline constexpr std::size_t k_max_access_key_bytes = 128;
 inline constexpr std::size_t k_max_signed_headers = 32;
 
 /// An access key (AK), its secret key (SK) and the one project it may act on.
-struct Credential {
+struct HERALD_API_EXPORT Credential {
   std::string access_key;
   std::string secret_key;
   std::string project_id;
@@ -38,43 +40,46 @@ struct Credential {
 
 /// E(x) of §4: the UTF-8 bytes of `text`; letters, digits and the four marks "-", "_", ".",
 /// "~" kept, every other byte written as "%XX" (upper-case hex).
-[[nodiscard]] std::string encode(std::string_view text);
+[[nodiscard]] HERALD_API_EXPORT std::string encode(std::string_view text);
 
 /// CanonicalURI of a path as received on the wire (§4): E of each segment, with the two
 /// corrections for what the SDK signs but sends differently (a raw `'`, `|`, `^` counts as its
 /// escape; an escape of a byte 0x80–0xFF counts as the byte), and a `/` appended unless the
 /// path ends in one.
-[[nodiscard]] std::string canonical_uri(std::string_view raw_path);
+[[nodiscard]] HERALD_API_EXPORT std::string canonical_uri(std::string_view raw_path);
 
 /// CanonicalQuery of a query string as received (§4), without the `?`: pairs split at `&` and
 /// the first `=`, percent-decoded, E-encoded, sorted by name then value, joined by `&`.
-[[nodiscard]] std::string canonical_query(std::string_view raw_query);
+[[nodiscard]] HERALD_API_EXPORT std::string canonical_query(std::string_view raw_query);
 
 /// The canonical request of `request` for the headers named in `signed_headers` (lower-case
 /// names, in the order they are signed). Errors: unauthenticated when a named header is absent
 /// or given more than once.
-[[nodiscard]] Result<std::string> canonical_request(const HttpRequest& request,
-                                                    std::span<const std::string> signed_headers);
+[[nodiscard]] HERALD_API_EXPORT Result<std::string> canonical_request(
+    const HttpRequest& request, std::span<const std::string> signed_headers);
 
 /// StringToSign = algorithm "\n" sdk_date "\n" hex(SHA-256(canonical_request)).
-[[nodiscard]] std::string string_to_sign(std::string_view sdk_date,
-                                         std::string_view canonical_request);
+[[nodiscard]] HERALD_API_EXPORT std::string string_to_sign(std::string_view sdk_date,
+                                                           std::string_view canonical_request);
 
 /// hex(HMAC-SHA256(key = secret_key, message = string_to_sign)), lower-case.
-[[nodiscard]] std::string signature(std::string_view secret_key, std::string_view string_to_sign);
+[[nodiscard]] HERALD_API_EXPORT std::string signature(std::string_view secret_key,
+                                                      std::string_view string_to_sign);
 
 /// `t` as X-Sdk-Date: UTC `YYYYMMDDTHHMMSSZ`.
-[[nodiscard]] std::string format_sdk_date(std::chrono::system_clock::time_point t);
+[[nodiscard]] HERALD_API_EXPORT std::string format_sdk_date(
+    std::chrono::system_clock::time_point t);
 /// The time of an X-Sdk-Date value; nullopt unless it is exactly `YYYYMMDDTHHMMSSZ` and a real
 /// date and time.
-[[nodiscard]] std::optional<std::chrono::sys_seconds> parse_sdk_date(std::string_view text);
+[[nodiscard]] HERALD_API_EXPORT std::optional<std::chrono::sys_seconds> parse_sdk_date(
+    std::string_view text);
 
 /// Signs `request` as the SDK does: sets `X-Sdk-Date` to `sdk_date` (format_sdk_date of now
 /// when empty) and `Authorization`, signing `content-type` and `x-project-id` when present, and
 /// `host` and `x-sdk-date`; `target` must be exactly what goes on the wire. Replaces an earlier
 /// signature. Errors: invalid_argument when the request has no single `Host` header.
-Result<void> sign(HttpRequest& request, std::string_view access_key, std::string_view secret_key,
-                  std::string_view sdk_date = {});
+HERALD_API_EXPORT Result<void> sign(HttpRequest& request, std::string_view access_key,
+                                    std::string_view secret_key, std::string_view sdk_date = {});
 
 /// Finds the credential of an access key, or nullopt when the key is unknown.
 using CredentialLookup = std::function<std::optional<Credential>(std::string_view access_key)>;
@@ -84,7 +89,8 @@ using CredentialLookup = std::function<std::optional<Credential>(std::string_vie
 /// with a message that says which check failed: a malformed header, an unknown access key,
 /// `host` or `x-sdk-date` not signed, a signed header missing, a date outside ±15 minutes, a
 /// signature that does not match. A message never contains the expected signature or the SK.
-[[nodiscard]] Result<Credential> verify(const HttpRequest& request, const CredentialLookup& lookup,
-                                        TimePoint now);
+[[nodiscard]] HERALD_API_EXPORT Result<Credential> verify(const HttpRequest& request,
+                                                          const CredentialLookup& lookup,
+                                                          TimePoint now);
 
 }  // namespace herald::aksk

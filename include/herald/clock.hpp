@@ -5,6 +5,8 @@
 // Lifetime: an Engine keeps a shared_ptr to its clock.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -24,7 +26,7 @@ using TimePoint = std::chrono::sys_time<std::chrono::milliseconds>;
 }
 
 /// A source of the current time.
-class Clock {
+class HERALD_EXPORT Clock {
  public:
   virtual ~Clock() = default;
   /// The current time, truncated to milliseconds.
@@ -32,10 +34,10 @@ class Clock {
 };
 
 /// The system's wall clock.
-[[nodiscard]] std::shared_ptr<Clock> system_clock();
+[[nodiscard]] HERALD_EXPORT std::shared_ptr<Clock> system_clock();
 
 /// A clock that stands still until set() or advance() moves it.
-class ManualClock final : public Clock {
+class HERALD_EXPORT ManualClock final : public Clock {
  public:
   explicit ManualClock(TimePoint start = from_epoch_ms(1'581'507'580'000)) : now_(start) {}
 

@@ -18,6 +18,8 @@
 // fails changes nothing.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <memory>
 #include <span>
 #include <string>
@@ -37,7 +39,7 @@ namespace herald {
 
 class Store;
 
-class Engine {
+class HERALD_EXPORT Engine {
  public:
   /// An engine with `options`, reading time from `clock` (the system clock by default).
   /// Requires: clock is not null.

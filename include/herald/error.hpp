@@ -7,6 +7,8 @@
 // Thread-safety: plain values; a const Error or Result may be read from any number of threads.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <cassert>
 #include <string>
 #include <string_view>
@@ -39,13 +41,13 @@ enum class ErrorCode {
 };
 
 /// The wire code of `code`, e.g. "CSMS.0002".
-[[nodiscard]] std::string_view wire_code(ErrorCode code) noexcept;
+[[nodiscard]] HERALD_EXPORT std::string_view wire_code(ErrorCode code) noexcept;
 
 /// The HTTP status the REST facade answers `code` with, e.g. 400.
-[[nodiscard]] int http_status(ErrorCode code) noexcept;
+[[nodiscard]] HERALD_EXPORT int http_status(ErrorCode code) noexcept;
 
 /// A failure: a code and a message for people. Cheap to move.
-class Error {
+class HERALD_EXPORT Error {
  public:
   Error(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
 

@@ -8,6 +8,8 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -43,19 +45,21 @@ enum class EventState {
 };
 
 /// The wire spelling, e.g. "SECRET_ROTATED".
-[[nodiscard]] std::string_view to_string(EventType type) noexcept;
+[[nodiscard]] HERALD_EXPORT std::string_view to_string(EventType type) noexcept;
 /// The wire spelling, "ENABLED" or "DISABLED".
-[[nodiscard]] std::string_view to_string(EventState state) noexcept;
+[[nodiscard]] HERALD_EXPORT std::string_view to_string(EventState state) noexcept;
 /// The EventType spelled exactly `text` (case matters), or nullopt.
-[[nodiscard]] std::optional<EventType> parse_event_type(std::string_view text) noexcept;
+[[nodiscard]] HERALD_EXPORT std::optional<EventType> parse_event_type(
+    std::string_view text) noexcept;
 /// The EventState spelled exactly `text` (case matters), or nullopt.
-[[nodiscard]] std::optional<EventState> parse_event_state(std::string_view text) noexcept;
+[[nodiscard]] HERALD_EXPORT std::optional<EventState> parse_event_state(
+    std::string_view text) noexcept;
 
 /// Where an event's notifications go. Delivery goes by `target_type` (which sinks serve it) and
 /// `target_id` (for SMN, a topic URN `urn:smn:{region}:{project_id}:{topic}`); `target_name` is a
 /// label. Whether the target exists is not checked here: a missing target shows as a FAIL record
 /// when the event fires.
-struct NotificationTarget {
+struct HERALD_EXPORT NotificationTarget {
   std::string target_type;  ///< e.g. "SMN"; 1–64 chars of letters, digits, `_`, `-`
   std::string target_id;    ///< 1–256 printable ASCII chars, no spaces
   std::string target_name;  ///< 1–256 bytes, no control characters
@@ -64,7 +68,7 @@ struct NotificationTarget {
 };
 
 /// A stored event, as ShowSecretEvent answers it.
-struct Event {
+struct HERALD_EXPORT Event {
   std::string name;                    ///< unique in the project; `^[a-zA-Z0-9_-]{1,64}$`
   std::string event_id;                ///< lower-case UUID v4, 8-4-4-4-12
   std::vector<EventType> event_types;  ///< 1–5 distinct types, in the order they were given
@@ -77,7 +81,7 @@ struct Event {
 };
 
 /// What CreateSecretEvent takes: every field is required.
-struct EventSpec {
+struct HERALD_EXPORT EventSpec {
   std::string name;
   std::vector<EventType> event_types;
   EventState state = EventState::enabled;
@@ -85,7 +89,7 @@ struct EventSpec {
 };
 
 /// What UpdateSecretEvent takes: only the fields that are set change. The name cannot change.
-struct EventPatch {
+struct HERALD_EXPORT EventPatch {
   std::optional<EventState> state;
   std::optional<std::vector<EventType>> event_types;
   std::optional<NotificationTarget> notification;

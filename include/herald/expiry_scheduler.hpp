@@ -6,6 +6,8 @@
 // Lifetime: the Engine must outlive the scheduler.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -15,7 +17,7 @@
 
 namespace herald {
 
-class ExpiryScheduler {
+class HERALD_EXPORT ExpiryScheduler {
  public:
   /// Starts the thread; it calls engine.run_due() every `interval` (real time).
   /// Default: 200 ms, well within the second the REST server promises.

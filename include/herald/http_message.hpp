@@ -4,6 +4,8 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include "herald/api_export.hpp"
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,7 +13,7 @@
 
 namespace herald {
 
-struct HttpRequest {
+struct HERALD_API_EXPORT HttpRequest {
   std::string method;  ///< "GET", "POST", …
   std::string
       target;  ///< origin-form as sent: path and optional query, "/v1/p/csms/events?limit=2"
@@ -24,7 +26,7 @@ struct HttpRequest {
   [[nodiscard]] std::size_t header_count(std::string_view name) const;
 };
 
-struct HttpResponse {
+struct HERALD_API_EXPORT HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;

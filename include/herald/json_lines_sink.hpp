@@ -4,6 +4,8 @@
 // interleaved. Lifetime: the file stays open until the last copy of the sink is destroyed.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <filesystem>
 
 #include "herald/error.hpp"
@@ -14,6 +16,7 @@ namespace herald {
 /// Opens `path` for appending (creating it) and answers the sink. A failed write or flush
 /// answers failed (FAIL) with the reason.
 /// Errors: unavailable (the file cannot be opened; the message names the path and why).
-[[nodiscard]] Result<SinkFunction> json_lines_file_sink(const std::filesystem::path& path);
+[[nodiscard]] HERALD_EXPORT Result<SinkFunction> json_lines_file_sink(
+    const std::filesystem::path& path);
 
 }  // namespace herald

@@ -4,6 +4,8 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <boost/container/small_vector.hpp>
 #include <memory>
 #include <string>
@@ -19,7 +21,7 @@ namespace herald {
 
 /// A happening to one secret. The views must stay valid for the call that takes it; herald
 /// copies what it keeps.
-struct LifecycleEvent {
+struct HERALD_EXPORT LifecycleEvent {
   std::string_view secret_name;  ///< 1–64 chars of letters, digits, `.`, `_`, `-`
   EventType type = EventType::secret_version_created;
   SecretType secret_type = SecretType::common;
@@ -28,7 +30,7 @@ struct LifecycleEvent {
 
 /// What became of one matched event. `event_name` and `notification_id` are views into
 /// `notification`, which the report keeps: they are valid as long as a copy of the report is.
-struct DeliveryReport {
+struct HERALD_EXPORT DeliveryReport {
   std::string_view event_name;
   std::string_view notification_id;
   NotificationStatus notification_status = NotificationStatus::success;
@@ -39,7 +41,7 @@ struct DeliveryReport {
 /// One entry per enabled event that matched, in the order the secret subscribes to them. Empty
 /// when nothing matched (also for a secret herald does not know). The first entry is held
 /// inline (most triggers match one event): a report of one match allocates nothing.
-struct TriggerReport {
+struct HERALD_EXPORT TriggerReport {
   boost::container::small_vector<DeliveryReport, 1> notifications;
 };
 

@@ -11,6 +11,8 @@
 // Lifetime: shared (std::shared_ptr) by everything that counts into it.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -24,7 +26,7 @@
 namespace herald {
 
 /// Fixed-bucket histogram of seconds (upper bounds 1 ms … 10 s, then +Inf).
-class SecondsHistogram {
+class HERALD_EXPORT SecondsHistogram {
  public:
   static constexpr std::array<double, 12> k_bounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                       0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
@@ -39,7 +41,7 @@ class SecondsHistogram {
   std::atomic<std::uint64_t> sum_micros_{0};
 };
 
-class Metrics {
+class HERALD_EXPORT Metrics {
  public:
   /// Target types with a series of their own; more count as "other".
   static constexpr std::size_t k_max_target_types = 16;

@@ -14,6 +14,8 @@
 // Thread-safety: the sink may be called from several threads at once (one connection).
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <chrono>
 #include <string>
 
@@ -22,7 +24,7 @@
 
 namespace herald {
 
-struct NatsSinkOptions {
+struct HERALD_EXPORT NatsSinkOptions {
   /// The broker, e.g. "nats://127.0.0.1:4222".
   std::string url = "nats://127.0.0.1:4222";
   /// How long a publish waits for the stream's PubAck. Default: 5 s.
@@ -32,9 +34,9 @@ struct NatsSinkOptions {
 /// A sink for target_type "NATS". The connection is made now and kept (re-made after an outage
 /// for as long as the sink lives); a broker that is down now is not an error (deliveries wait).
 /// Errors: invalid_argument when the URL is not a NATS URL.
-[[nodiscard]] Result<SinkFunction> nats_sink(NatsSinkOptions options = {});
+[[nodiscard]] HERALD_EXPORT Result<SinkFunction> nats_sink(NatsSinkOptions options = {});
 
 /// Whether `subject` is a NATS subject herald publishes to (see above).
-[[nodiscard]] bool is_nats_subject(std::string_view subject) noexcept;
+[[nodiscard]] HERALD_EXPORT bool is_nats_subject(std::string_view subject) noexcept;
 
 }  // namespace herald

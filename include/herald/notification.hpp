@@ -15,6 +15,8 @@
 // guarantees for the call only.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -38,14 +40,14 @@ enum class MessageFormat {
 };
 
 /// The event's target at the time it fired, as views into the notification.
-struct NotificationTargetView {
+struct HERALD_EXPORT NotificationTargetView {
   std::string_view target_type;
   std::string_view target_id;
   std::string_view target_name;
 };
 
 /// What a notification is made of (views, copied by make_notification()).
-struct NotificationFields {
+struct HERALD_EXPORT NotificationFields {
   std::string_view notification_id;
   std::string_view project_id;
   std::string_view event_name;
@@ -62,7 +64,7 @@ struct NotificationFields {
   std::string_view message;
 };
 
-class Notification {
+class HERALD_EXPORT Notification {
  public:
   std::string_view notification_id;  ///< lower-case UUID v7 (time-ordered): the idempotency key,
                                      ///< stable across retries
@@ -101,10 +103,10 @@ class Notification {
 };
 
 /// A notification holding copies of `fields`, in one allocation.
-[[nodiscard]] std::shared_ptr<const Notification> make_notification(
+[[nodiscard]] HERALD_EXPORT std::shared_ptr<const Notification> make_notification(
     const NotificationFields& fields);
 
 /// The fields of `notification` (views into it), e.g. to make a changed copy.
-[[nodiscard]] NotificationFields fields_of(const Notification& notification);
+[[nodiscard]] HERALD_EXPORT NotificationFields fields_of(const Notification& notification);
 
 }  // namespace herald

@@ -4,6 +4,8 @@
 // Thread-safety: plain values; an Engine copies its Options at construction.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -27,7 +29,7 @@ enum class DeliveryMode {
 
 /// When a failed delivery is tried again: after attempt n fails, the next waits a random time in
 /// [0, min(max_backoff, initial_backoff * 2^(n-1))] ("full jitter").
-struct RetryPolicy {
+struct HERALD_EXPORT RetryPolicy {
   /// Retries after the first try. Default: 6, the public service's count.
   std::size_t max_retries = 6;
   /// Default: 1 s.
@@ -36,7 +38,7 @@ struct RetryPolicy {
   std::chrono::milliseconds max_backoff{60'000};
 };
 
-struct Options {
+struct HERALD_EXPORT Options {
   /// Most events one project may hold; creating one more is refused with HERALD.1003.
   /// Default: 30, the public quota per account.
   std::size_t max_events_per_project = 30;

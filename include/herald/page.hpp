@@ -4,6 +4,8 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -18,7 +20,7 @@ inline constexpr std::size_t k_default_page_limit = 50;
 inline constexpr std::size_t k_max_page_limit = 1000;
 
 /// Which page to list.
-struct PageQuery {
+struct HERALD_EXPORT PageQuery {
   /// Items per page, 1..1000. Default: 50, as CSMS.
   std::size_t limit = k_default_page_limit;
   /// Start strictly after this name; empty starts at the first item. A well-formed marker that
@@ -30,10 +32,11 @@ struct PageQuery {
 /// otherwise only decimal digits with a value of 1..1000.
 /// Errors: invalid_argument (CSMS.0002) naming `limit`, for anything else ("0", "-1", "1001",
 /// "abc", " 5", "+5").
-[[nodiscard]] Result<std::size_t> parse_page_limit(std::optional<std::string_view> text);
+[[nodiscard]] HERALD_EXPORT Result<std::size_t> parse_page_limit(
+    std::optional<std::string_view> text);
 
 /// The `page_info` of a list answer.
-struct PageInfo {
+struct HERALD_EXPORT PageInfo {
   /// The name of this page's last item when a further page exists; nullopt on the last page.
   std::optional<std::string> next_marker;
   /// The marker this page was asked with; nullopt on the first page.

@@ -3,6 +3,8 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -23,13 +25,13 @@ enum class NotificationStatus {
   pending,  ///< "PENDING": queued for asynchronous delivery (trigger reports only, never a record)
 };
 
-[[nodiscard]] std::string_view to_string(NotificationStatus status) noexcept;
+[[nodiscard]] HERALD_EXPORT std::string_view to_string(NotificationStatus status) noexcept;
 /// The final status spelled exactly `text` (SUCCESS, FAIL or INVALID), or nullopt.
-[[nodiscard]] std::optional<NotificationStatus> parse_notification_status(
+[[nodiscard]] HERALD_EXPORT std::optional<NotificationStatus> parse_notification_status(
     std::string_view text) noexcept;
 
 /// One delivery. The first nine fields are the contract's; the rest are herald's.
-struct NotificationRecord {
+struct HERALD_EXPORT NotificationRecord {
   std::string event_name;
   EventType trigger_event_type = EventType::secret_version_created;
   TimePoint create_time;
@@ -46,7 +48,7 @@ struct NotificationRecord {
 };
 
 /// Which records to list: newest first, after filters.
-struct RecordQuery {
+struct HERALD_EXPORT RecordQuery {
   /// Records per page, 1..1000. Default: 1000 (the contract's "newest 1000").
   std::size_t limit = 1000;
   /// The opaque `next_marker` of the previous page; empty for the newest records.

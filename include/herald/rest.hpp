@@ -20,6 +20,8 @@
 // outlive the router.
 #pragma once
 
+#include "herald/api_export.hpp"
+
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -48,7 +50,7 @@ inline constexpr std::size_t k_max_request_id_bytes = 128;
 inline constexpr std::size_t k_max_query_parameters = 100;
 
 /// Who may call the API: tokens (X-Auth-Token) and AK/SK credentials, each for one project.
-struct Credentials {
+struct HERALD_API_EXPORT Credentials {
   std::map<std::string, std::string> tokens;  ///< token → the project it may act on
   std::vector<aksk::Credential> keys;         ///< access keys, each unique
 };
@@ -57,16 +59,16 @@ struct Credentials {
 /// "credentials": [{"ak", "sk", "project_id"}]}`, both lists optional. Errors: invalid_argument
 /// naming what is wrong (malformed JSON, an unknown or missing key, a bad project id, an access
 /// key given twice); the message never contains a token or an SK.
-[[nodiscard]] Result<Credentials> parse_auth_file(std::string_view json);
+[[nodiscard]] HERALD_API_EXPORT Result<Credentials> parse_auth_file(std::string_view json);
 
 /// Checks `credentials` as the router needs them: non-empty tokens and keys, valid project ids,
 /// each access key once and of at most aksk::k_max_access_key_bytes characters without
 /// spaces or commas. Errors: invalid_argument naming the problem (never the secret).
-[[nodiscard]] Result<void> check_credentials(const Credentials& credentials);
+[[nodiscard]] HERALD_API_EXPORT Result<void> check_credentials(const Credentials& credentials);
 
 /// What a transport may log or count of a request, told by RestRouter::handle: never a name
 /// beyond the project, never a credential.
-struct RequestFacts {
+struct HERALD_API_EXPORT RequestFacts {
   /// The route's path template as docs/rest.md writes it (`/v1/{project_id}/csms/events`), or
   /// "unmatched" for a path no route serves. Static storage.
   std::string_view route = "unmatched";
@@ -75,12 +77,12 @@ struct RequestFacts {
 };
 
 /// One route of the router: its path template and the methods it serves ("GET, HEAD, POST").
-struct RouteInfo {
+struct HERALD_API_EXPORT RouteInfo {
   std::string_view path_template;
   std::string_view methods;
 };
 
-class RestRouter {
+class HERALD_API_EXPORT RestRouter {
  public:
   /// `tokens` maps each accepted X-Auth-Token to the project it may act on.
   RestRouter(Engine& engine, SmnTopics& topics, std::map<std::string, std::string> tokens);

@@ -4,6 +4,8 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <optional>
 
 #include <string>
@@ -21,12 +23,13 @@ enum class SecretType {
 };
 
 /// The wire spelling, e.g. "RDS-FG".
-[[nodiscard]] std::string_view to_string(SecretType type) noexcept;
+[[nodiscard]] HERALD_EXPORT std::string_view to_string(SecretType type) noexcept;
 /// The SecretType spelled exactly `text` (case matters), or nullopt.
-[[nodiscard]] std::optional<SecretType> parse_secret_type(std::string_view text) noexcept;
+[[nodiscard]] HERALD_EXPORT std::optional<SecretType> parse_secret_type(
+    std::string_view text) noexcept;
 
 /// A secret's subscriptions (the `event_subscriptions` of the CSMS Secret object).
-struct Secret {
+struct HERALD_EXPORT Secret {
   std::string name;                              ///< 1–64 chars of letters, digits, `.`, `_`, `-`
   std::vector<std::string> event_subscriptions;  ///< event names, in the order they were set
 
@@ -34,7 +37,7 @@ struct Secret {
 };
 
 /// A version's expiry, as the version metadata carries it.
-struct VersionExpiry {
+struct HERALD_EXPORT VersionExpiry {
   std::string secret_name;
   std::string version_id;
   std::optional<TimePoint> expire_time;  ///< nullopt: no expiry armed

@@ -20,6 +20,8 @@
 // is disconnected or the Engine is destroyed.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -39,7 +41,7 @@ enum class SinkStatus {
 };
 
 /// What a sink answers for one notification.
-struct SinkOutcome {
+struct HERALD_EXPORT SinkOutcome {
   SinkStatus status = SinkStatus::delivered;
   std::string reason;  ///< why, when not delivered; never a secret value
 
@@ -57,7 +59,8 @@ struct SinkOutcome {
 using SinkFunction = std::function<SinkOutcome(const Notification&)>;
 
 /// A sink that calls `callback` and answers delivered (or FAIL, when the callback throws).
-[[nodiscard]] SinkFunction callback_sink(std::function<void(const Notification&)> callback);
+[[nodiscard]] HERALD_EXPORT SinkFunction
+callback_sink(std::function<void(const Notification&)> callback);
 
 namespace detail {
 struct SinkSlot;
@@ -65,7 +68,7 @@ struct SinkSlot;
 
 /// The link between an Engine and one connected sink. Copies refer to the same link.
 /// Safe for concurrent use.
-class Connection {
+class HERALD_EXPORT Connection {
  public:
   Connection() = default;
   explicit Connection(std::shared_ptr<detail::SinkSlot> slot);
@@ -81,7 +84,7 @@ class Connection {
 };
 
 /// A Connection that disconnects when it goes out of scope. Move-only.
-class ScopedConnection {
+class HERALD_EXPORT ScopedConnection {
  public:
   ScopedConnection() = default;
   ScopedConnection(Connection connection) : connection_(std::move(connection)) {}  // NOLINT

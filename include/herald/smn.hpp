@@ -16,6 +16,8 @@
 // held, on the publishing thread.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -33,7 +35,7 @@ namespace herald {
 
 class Store;
 
-struct SmnTopic {
+struct HERALD_EXPORT SmnTopic {
   std::string topic_urn;
   std::string name;
   std::string display_name;
@@ -42,7 +44,7 @@ struct SmnTopic {
 };
 
 /// An HTTP(S) subscription of a topic (contract §5, ListSubscriptionsByTopic's fields).
-struct SmnSubscription {
+struct HERALD_EXPORT SmnSubscription {
   std::string subscription_urn;  ///< `{topic_urn}:{32 lower-case hex}`
   std::string topic_urn;
   std::string protocol;  ///< "http" or "https"
@@ -55,7 +57,7 @@ struct SmnSubscription {
 };
 
 /// The answer of add_subscription.
-struct SmnSubscriptionAdded {
+struct HERALD_EXPORT SmnSubscriptionAdded {
   SmnSubscription subscription;
   bool created = false;        ///< false: the (topic, endpoint) had a subscription already
   std::string signing_secret;  ///< "whsec_…", only when created (shown once)
@@ -63,20 +65,20 @@ struct SmnSubscriptionAdded {
 };
 
 /// One page of a topic's subscriptions: `subscription_count` is the topic's total.
-struct SmnSubscriptionPage {
+struct HERALD_EXPORT SmnSubscriptionPage {
   std::size_t subscription_count = 0;
   std::vector<SmnSubscription> subscriptions;
 };
 
 /// What a push to a confirmed subscription needs.
-struct SmnPushTarget {
+struct HERALD_EXPORT SmnPushTarget {
   SmnSubscription subscription;
   std::string signing_secret;
   std::string unsubscribe_token;
 };
 
 /// How an SmnTopics pushes to its subscriptions (start_pushing).
-struct SmnPushOptions {
+struct HERALD_EXPORT SmnPushOptions {
   /// The base of the URLs herald hands out (subscribe_url, unsubscribe_url, signing_cert_url),
   /// e.g. "http://herald.example:8080"; no trailing slash needed.
   std::string public_url = "http://127.0.0.1:8080";
@@ -104,7 +106,7 @@ struct SmnPushOptions {
 };
 
 /// One line of a topic's delivery log (herald extension).
-struct SmnDeliveryLine {
+struct HERALD_EXPORT SmnDeliveryLine {
   std::string message_id;
   std::string subscription_urn;
   std::string status;  ///< "PENDING", "DELIVERED" or "FAILED"
@@ -116,13 +118,13 @@ struct SmnDeliveryLine {
 
 /// One page of a topic's delivery log: `next_marker` (opaque) asks for the next, older page;
 /// empty on the last.
-struct SmnDeliveryPage {
+struct HERALD_EXPORT SmnDeliveryPage {
   std::vector<SmnDeliveryLine> deliveries;
   std::string next_marker;
 };
 
 /// Limits of an SmnTopics.
-struct SmnOptions {
+struct HERALD_EXPORT SmnOptions {
   /// Most topics one project may hold; creating one more is refused with HERALD.1003.
   /// Default: 3000.
   std::size_t max_topics_per_project = 3000;
@@ -141,18 +143,18 @@ struct SmnOptions {
 };
 
 /// One page of a project's topics (SMN's ListTopics): `topic_count` is the project's total.
-struct SmnTopicPage {
+struct HERALD_EXPORT SmnTopicPage {
   std::size_t topic_count = 0;
   std::vector<SmnTopic> topics;
 };
 
 /// The answer of create_topic: the topic, and whether this call made it (SMN's 201 vs 200).
-struct SmnTopicCreated {
+struct HERALD_EXPORT SmnTopicCreated {
   SmnTopic topic;
   bool created = false;
 };
 
-class SmnTopics {
+class HERALD_EXPORT SmnTopics {
  public:
   /// Topics of the region `region` (1–64 letters, digits, `-`, `_`). Default: "region-1".
   explicit SmnTopics(std::string region = "region-1", SmnOptions options = {});
@@ -253,6 +255,6 @@ class SmnTopics {
 };
 
 /// A sink that publishes to `topics`; connect it for target_type "SMN". It keeps `topics` alive.
-[[nodiscard]] SinkFunction smn_sink(std::shared_ptr<SmnTopics> topics);
+[[nodiscard]] HERALD_EXPORT SinkFunction smn_sink(std::shared_ptr<SmnTopics> topics);
 
 }  // namespace herald

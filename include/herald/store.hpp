@@ -13,6 +13,8 @@
 // own write lock.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -35,18 +37,18 @@ namespace herald {
 
 class Metrics;
 
-struct StoredEvent {
+struct HERALD_EXPORT StoredEvent {
   std::string project_id;
   Event event;
 };
 
-struct StoredSecret {
+struct HERALD_EXPORT StoredSecret {
   std::string project_id;
   std::string secret_name;
   std::vector<std::string> event_subscriptions;  ///< in the order they were set
 };
 
-struct StoredTimer {
+struct HERALD_EXPORT StoredTimer {
   std::string project_id;
   std::string secret_name;
   std::string version_id;
@@ -55,7 +57,7 @@ struct StoredTimer {
 };
 
 /// An SMN stand-in topic (its URN is made from the region of the SmnTopics that loads it).
-struct StoredTopic {
+struct HERALD_EXPORT StoredTopic {
   std::string project_id;
   std::string name;
   std::string display_name;
@@ -63,7 +65,7 @@ struct StoredTopic {
 
 /// An SMN stand-in subscription: a topic's HTTP(S) endpoint (contract §5). Its URN is made
 /// from the topic's and `subscription_id` (32 lower-case hex digits).
-struct StoredSubscription {
+struct HERALD_EXPORT StoredSubscription {
   std::string project_id;
   std::string topic_name;
   std::string subscription_id;
@@ -78,7 +80,7 @@ struct StoredSubscription {
 
 /// One SMN push: a message published to a topic, for one of its subscriptions (contract §5),
 /// durable from publish to its final status, so that a crash loses none.
-struct StoredPush {
+struct HERALD_EXPORT StoredPush {
   std::string message_id;  ///< the notification_id
   std::string project_id;
   std::string topic_name;
@@ -95,7 +97,7 @@ struct StoredPush {
 };
 
 /// Everything a store holds, as an Engine loads it at start.
-struct StoreSnapshot {
+struct HERALD_EXPORT StoreSnapshot {
   std::vector<StoredEvent> events;
   std::vector<StoredSecret> secrets;
   std::vector<StoredTimer> timers;
@@ -110,7 +112,7 @@ struct StoreSnapshot {
   std::vector<std::shared_ptr<const Notification>> pending;
 };
 
-class Store {
+class HERALD_EXPORT Store {
  public:
   virtual ~Store() = default;
 
@@ -174,7 +176,7 @@ class Store {
                                                         TimePoint prune_before) = 0;
 };
 
-struct MemoryStoreOptions {
+struct HERALD_EXPORT MemoryStoreOptions {
   /// Final records kept, in all projects; beyond it the oldest are dropped first. Default:
   /// 100 000, as Options::max_records_in_memory.
   std::size_t max_records = 100'000;
@@ -183,7 +185,7 @@ struct MemoryStoreOptions {
 /// A store in memory: what it holds lives as long as the returned object. Its outbox holds
 /// every pending delivery (bounded by what the engine lets wait: Options::max_queued_deliveries
 /// with asynchronous delivery).
-[[nodiscard]] std::shared_ptr<Store> memory_store(MemoryStoreOptions options = {});
+[[nodiscard]] HERALD_EXPORT std::shared_ptr<Store> memory_store(MemoryStoreOptions options = {});
 
 /// What a SQLite store trades between speed and what survives a power loss (docs/durability.md).
 enum class Durability {
@@ -197,7 +199,7 @@ enum class Durability {
   per_trigger,
 };
 
-struct SqliteStoreOptions {
+struct HERALD_EXPORT SqliteStoreOptions {
   /// Default: batched, the fast choice that loses nothing acknowledged to a process crash.
   Durability durability = Durability::batched;
   /// Where the store counts its transactions' durations (herald_store_commit_seconds). Default:
@@ -210,8 +212,8 @@ struct SqliteStoreOptions {
 /// Errors (the file is left untouched in each): unavailable when the file cannot be opened, is
 /// not a SQLite database, is damaged (`PRAGMA quick_check` fails), is another program's database,
 /// or was written by a newer herald (its schema version is above the one this herald reads).
-[[nodiscard]] Result<std::shared_ptr<Store>> open_sqlite_store(const std::filesystem::path& path,
-                                                               SqliteStoreOptions options = {});
+[[nodiscard]] HERALD_EXPORT Result<std::shared_ptr<Store>> open_sqlite_store(
+    const std::filesystem::path& path, SqliteStoreOptions options = {});
 
 /// The schema version this herald writes and reads up to (1: configuration; 2: records and the
 /// outbox; 3: SMN stand-in topics; 4: the outbox folded into the records; 5: indexes that list

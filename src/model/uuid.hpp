@@ -1,6 +1,8 @@
 // Random UUIDs (version 4), lower-case 8-4-4-4-12, for event ids and notification ids.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -37,7 +39,8 @@ void write_uuid(const Uuid& uuid, char* out) noexcept;
 [[nodiscard]] std::string to_string(const Uuid& uuid);
 
 /// A new random UUID v4, as text.
-[[nodiscard]] std::string new_uuid_v4();
+// Exported: herald::api makes request ids with it (a shared build).
+[[nodiscard]] HERALD_EXPORT std::string new_uuid_v4();
 
 /// Whether `text` is a lower-case UUID in the 8-4-4-4-12 form.
 [[nodiscard]] bool is_lower_case_uuid(std::string_view text) noexcept;

@@ -2,6 +2,8 @@
 // Each returns an Error (invalid_argument, CSMS.0002) whose message names the field, or nothing.
 #pragma once
 
+#include "herald/export.hpp"
+
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,6 +16,7 @@
 #include "herald/page.hpp"
 #include "herald/record.hpp"
 
+// HERALD_EXPORT: herald::api calls these across the library boundary of a shared build.
 namespace herald::validate {
 
 inline constexpr std::size_t k_max_name_length = 64;
@@ -23,32 +26,34 @@ inline constexpr std::size_t k_max_target_id_length = 256;
 inline constexpr std::size_t k_max_target_name_length = 256;
 
 /// `^[a-zA-Z0-9_-]{1,64}$`.
-Result<void> project_id(std::string_view value);
+HERALD_EXPORT Result<void> project_id(std::string_view value);
 /// `^[a-zA-Z0-9_-]{1,64}$` (no period: CSMS event names).
-Result<void> event_name(std::string_view value, std::string_view field = "name");
+HERALD_EXPORT Result<void> event_name(std::string_view value, std::string_view field = "name");
 /// `^[a-zA-Z0-9._-]{1,64}$` (the wider, older public rule for secret names), but not `.` or `..`
 /// (path segments that a normalising proxy removes).
-Result<void> secret_name(std::string_view value, std::string_view field = "secret_name");
+HERALD_EXPORT Result<void> secret_name(std::string_view value,
+                                       std::string_view field = "secret_name");
 /// A secret name as stored before `.` and `..` were refused: `^[a-zA-Z0-9._-]{1,64}$`, so that
 /// a store holding one still opens.
 Result<void> stored_secret_name(std::string_view value, std::string_view field = "secret_name");
 /// As secret_name: `^[a-zA-Z0-9._-]{1,64}$`, not `.` or `..`.
-Result<void> version_id(std::string_view value, std::string_view field = "version_id");
+HERALD_EXPORT Result<void> version_id(std::string_view value,
+                                      std::string_view field = "version_id");
 /// 1–12 items, each a known type, none twice.
 Result<void> event_types(std::span<const EventType> types, std::string_view field = "event_types");
 /// The three fields present and within their rules.
 Result<void> notification(const NotificationTarget& target,
                           std::string_view field = "notification");
 /// A CreateSecretEvent body.
-Result<void> event_spec(const EventSpec& spec);
+HERALD_EXPORT Result<void> event_spec(const EventSpec& spec);
 /// An UpdateSecretEvent body: only the fields that are set.
-Result<void> event_patch(const EventPatch& patch);
+HERALD_EXPORT Result<void> event_patch(const EventPatch& patch);
 /// A page query over events (marker: an event name) or secrets (marker: a secret name).
 Result<void> event_page(const PageQuery& query);
 Result<void> secret_page(const PageQuery& query);
 /// A secret's event_subscriptions: each a well-formed event name, none twice.
-Result<void> subscriptions(std::span<const std::string> event_names,
-                           std::string_view field = "event_subscriptions");
+HERALD_EXPORT Result<void> subscriptions(std::span<const std::string> event_names,
+                                         std::string_view field = "event_subscriptions");
 
 /// A known secret type.
 Result<void> secret_type(SecretType type);
