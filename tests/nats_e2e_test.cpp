@@ -49,5 +49,26 @@ TEST(nats_e2e_test, herald_server_publishes_a_nats_event_to_jetstream) {
   EXPECT_EQ(stream.messages(), 1U);
 }
 
+TEST(nats_e2e_test, not_ready_while_the_broker_is_away_and_ready_once_it_is_back) {
+  testing::NatsServer broker;
+  ASSERT_TRUE(broker.running());
+  broker.stop();
+  testing::ServerProcess server({"--nats", broker.url()});
+  http::Client client(http::parse_endpoint(server.url()).value());
+  const auto away = client.request("GET", "/readyz");
+  ASSERT_TRUE(away.ok());
+  EXPECT_EQ(away->status, 503) << away->body;
+  EXPECT_NE(away->body.find("NATS broker is not connected"), std::string::npos) << away->body;
+  EXPECT_EQ(client.request("GET", "/healthz")->status, 200);
+  broker.start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  int status = 0;
+  while ((status = client.request("GET", "/readyz")->status) != 200 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 200) << "ready again once the broker is back";
+}
+
 }  // namespace
 }  // namespace herald

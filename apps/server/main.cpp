@@ -799,13 +799,15 @@ int main(int argc, char** argv) {
   herald::Engine& engine = *engine_owner;
   const herald::ScopedConnection smn = engine.connect_sink("SMN", herald::smn_sink(topics));
   herald::ScopedConnection nats;
+  std::function<bool()> broker_connected;
   if (!config.nats.empty()) {
-    auto sink = herald::nats_sink({.url = config.nats});
-    if (!sink) {
-      std::cerr << "herald-server: --nats: " << sink.error().message() << "\n";
+    auto opened = herald::open_nats_sink({.url = config.nats});
+    if (!opened) {
+      std::cerr << "herald-server: --nats: " << opened.error().message() << "\n";
       return 1;
     }
-    nats = engine.connect_sink("NATS", std::move(sink).value());
+    broker_connected = std::move(opened->connected);
+    nats = engine.connect_sink("NATS", std::move(opened->sink));
   }
   auto credentials = load_credentials(config, log);
   if (!credentials) {
@@ -815,6 +817,13 @@ int main(int argc, char** argv) {
   herald::RestRouter router(engine, *topics, std::move(credentials).value(),
                             herald::system_clock());
   router.set_metrics(metrics);
+  if (broker_connected) {
+    // Not ready while the broker is away: NATS deliveries wait for it meanwhile.
+    router.set_readiness_check([broker_connected]() -> herald::Result<void> {
+      if (broker_connected()) return {};
+      return herald::Error{herald::ErrorCode::unavailable, "the NATS broker is not connected"};
+    });
+  }
   std::unique_ptr<asio::ssl::context> tls;
   if (!config.tls_cert.empty()) {
     auto context = make_tls_context(config);

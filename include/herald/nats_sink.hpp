@@ -17,6 +17,7 @@
 #include "herald/export.hpp"
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "herald/error.hpp"
@@ -35,6 +36,16 @@ struct HERALD_EXPORT NatsSinkOptions {
 /// for as long as the sink lives); a broker that is down now is not an error (deliveries wait).
 /// Errors: invalid_argument when the URL is not a NATS URL.
 [[nodiscard]] HERALD_EXPORT Result<SinkFunction> nats_sink(NatsSinkOptions options = {});
+
+/// A NATS sink and a way to ask, at any time from any thread, whether its broker is connected
+/// now (e.g. for a readiness probe).
+struct HERALD_EXPORT NatsSink {
+  SinkFunction sink;
+  std::function<bool()> connected;
+};
+
+/// As nats_sink(), with the connection's state. Errors: as nats_sink().
+[[nodiscard]] HERALD_EXPORT Result<NatsSink> open_nats_sink(NatsSinkOptions options = {});
 
 /// Whether `subject` is a NATS subject herald publishes to (see above).
 [[nodiscard]] HERALD_EXPORT bool is_nats_subject(std::string_view subject) noexcept;

@@ -43,6 +43,12 @@ struct Broker {
 }  // namespace
 
 Result<SinkFunction> nats_sink(NatsSinkOptions options) {
+  auto opened = open_nats_sink(std::move(options));
+  if (!opened) return std::move(opened).error();
+  return std::move(opened->sink);
+}
+
+Result<NatsSink> open_nats_sink(NatsSinkOptions options) {
   if (!options.url.starts_with("nats://") && !options.url.starts_with("tls://")) {
     return Error{ErrorCode::invalid_argument,
                  "nats url: must be nats://HOST:PORT or tls://HOST:PORT"};
@@ -74,43 +80,49 @@ Result<SinkFunction> nats_sink(NatsSinkOptions options) {
   if (natsConnection_JetStream(&broker->js, broker->connection, &js_options) != NATS_OK) {
     return Error{ErrorCode::unavailable, "nats: cannot make a JetStream context"};
   }
-  return SinkFunction([broker](const Notification& n) -> SinkOutcome {
-    const std::string subject(n.target.target_id);
-    if (!is_nats_subject(subject)) {
-      return SinkOutcome::invalid_target(fmt::format(
-          "target_id {} is not a NATS subject (tokens of letters, digits, '_', '-' joined by '.')",
-          subject));
-    }
-    if (natsConnection_Status(broker->connection) != NATS_CONN_STATUS_CONNECTED) {
-      return SinkOutcome::unavailable("nats: the broker is not reachable");
-    }
-    natsMsg* msg = nullptr;
-    const std::string_view body = n.message();
-    if (natsMsg_Create(&msg, subject.c_str(), nullptr, body.data(),
-                       static_cast<int>(body.size())) != NATS_OK) {
-      return SinkOutcome::failed("nats: cannot make the message");
-    }
-    std::unique_ptr<natsMsg, void (*)(natsMsg*)> owned(msg, natsMsg_Destroy);
-    natsMsgHeader_Set(msg, "Herald-Event-Type",
-                      std::string(to_string(n.trigger_event_type)).c_str());
-    const std::string id(n.notification_id);
-    jsPubOptions pub;
-    jsPubOptions_Init(&pub);
-    pub.MsgId = id.c_str();  // Nats-Msg-Id: JetStream's de-duplication
-    pub.MaxWait = broker->ack_timeout.count();
-    jsPubAck* ack = nullptr;
-    jsErrCode error = static_cast<jsErrCode>(0);
-    const natsStatus status = js_PublishMsg(&ack, broker->js, msg, &pub, &error);
-    jsPubAck_Destroy(ack);
-    if (status == NATS_OK) return SinkOutcome::delivered();
-    if (status == NATS_NO_RESPONDERS) {
-      return SinkOutcome::failed(fmt::format("nats: no stream listens on subject {}", subject));
-    }
-    if (natsConnection_Status(broker->connection) != NATS_CONN_STATUS_CONNECTED) {
-      return SinkOutcome::unavailable("nats: the broker went away during the publish");
-    }
-    return SinkOutcome::failed(fmt::format("nats: {}", natsStatus_GetText(status)));
-  });
+  auto is_connected = [broker] {
+    return natsConnection_Status(broker->connection) == NATS_CONN_STATUS_CONNECTED;
+  };
+  return NatsSink{
+      SinkFunction([broker](const Notification& n) -> SinkOutcome {
+        const std::string subject(n.target.target_id);
+        if (!is_nats_subject(subject)) {
+          return SinkOutcome::invalid_target(
+              fmt::format("target_id {} is not a NATS subject (tokens of letters, digits, '_', '-' "
+                          "joined by '.')",
+                          subject));
+        }
+        if (natsConnection_Status(broker->connection) != NATS_CONN_STATUS_CONNECTED) {
+          return SinkOutcome::unavailable("nats: the broker is not reachable");
+        }
+        natsMsg* msg = nullptr;
+        const std::string_view body = n.message();
+        if (natsMsg_Create(&msg, subject.c_str(), nullptr, body.data(),
+                           static_cast<int>(body.size())) != NATS_OK) {
+          return SinkOutcome::failed("nats: cannot make the message");
+        }
+        std::unique_ptr<natsMsg, void (*)(natsMsg*)> owned(msg, natsMsg_Destroy);
+        natsMsgHeader_Set(msg, "Herald-Event-Type",
+                          std::string(to_string(n.trigger_event_type)).c_str());
+        const std::string id(n.notification_id);
+        jsPubOptions pub;
+        jsPubOptions_Init(&pub);
+        pub.MsgId = id.c_str();  // Nats-Msg-Id: JetStream's de-duplication
+        pub.MaxWait = broker->ack_timeout.count();
+        jsPubAck* ack = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        const natsStatus status = js_PublishMsg(&ack, broker->js, msg, &pub, &error);
+        jsPubAck_Destroy(ack);
+        if (status == NATS_OK) return SinkOutcome::delivered();
+        if (status == NATS_NO_RESPONDERS) {
+          return SinkOutcome::failed(fmt::format("nats: no stream listens on subject {}", subject));
+        }
+        if (natsConnection_Status(broker->connection) != NATS_CONN_STATUS_CONNECTED) {
+          return SinkOutcome::unavailable("nats: the broker went away during the publish");
+        }
+        return SinkOutcome::failed(fmt::format("nats: {}", natsStatus_GetText(status)));
+      }),
+      std::move(is_connected)};
 }
 
 }  // namespace herald
