@@ -92,6 +92,35 @@ TEST(ops_e2e_test, each_request_is_one_line_with_its_id_route_and_status) {
   EXPECT_NE(lines_with(log, "lost-1").at(0).find("route=unmatched"), std::string::npos) << log;
 }
 
+TEST(ops_e2e_test, a_delivery_that_fails_is_one_warning_line_with_its_notification) {
+  testing::ServerProcess server({"--token", "token-of-project-a=project-a"});
+  http::Client client(http::parse_endpoint(server.url()).value());
+  const Headers auth = {{"X-Auth-Token", testing::k_token_a}};
+  // The topic does not exist: the delivery fails (FAIL).
+  ASSERT_EQ(client
+                .request("POST", "/v1/project-a/csms/events", auth,
+                         R"({"name":"e","event_types":["SECRET_ROTATED"],"state":"ENABLED",)"
+                         R"("notification":{"target_type":"SMN","target_id":)"
+                         R"("urn:smn:region-1:project-a:missing","target_name":"t"}})")
+                ->status,
+            200);
+  ASSERT_EQ(
+      client.request("PUT", "/v1/project-a/secrets/db", auth, R"({"event_subscriptions":["e"]})")
+          ->status,
+      200);
+  const auto fired = client.request("POST", "/v1/project-a/csms/lifecycle-events", auth,
+                                    R"({"secret_name":"db","event_type":"SECRET_ROTATED"})");
+  ASSERT_EQ(fired->status, 200);
+  const auto notification = json::parse(fired->body).at("notifications").at(0).as_object();
+  ASSERT_EQ(notification.at("notification_status"), "FAIL");
+  const std::string id(notification.at("notification_id").as_string());
+  const auto lines = lines_with(server.stderr_text(), "delivery of notification " + id);
+  ASSERT_EQ(lines.size(), 1U) << server.stderr_text();
+  EXPECT_NE(lines[0].find(" warning "), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("target_type=SMN"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("notification_id=" + id), std::string::npos) << lines[0];
+}
+
 TEST(ops_e2e_test, json_lines_and_the_debug_level) {
   testing::ServerProcess server(
       {"--token", "token-of-project-a=project-a", "--log-format", "json", "--log-level", "debug"});

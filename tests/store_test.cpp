@@ -584,7 +584,7 @@ TEST(store_failure_test, a_final_status_the_store_refuses_is_counted_logged_and_
   std::vector<std::string> logged;
   std::mutex log_mutex;
   Options options{.delivery = DeliveryMode::synchronous};
-  options.log = [&](LogLevel level, std::string_view message) {
+  options.log = [&](LogLevel level, std::string_view message, std::span<const LogField>) {
     std::lock_guard lock(log_mutex);
     if (level == LogLevel::error) logged.emplace_back(message);
   };

@@ -767,12 +767,19 @@ int main(int argc, char** argv) {
   smn_options.auto_confirm = config.smn_auto_confirm;
   smn_options.allow_private_endpoints = config.allow_private_endpoints;
 
+  // What the engine cannot tell a caller (a final status the store refused, a delivery that
+  // failed for good) goes to the log.
+  const herald::LogFunction engine_log = [&log](herald::LogLevel level, std::string_view message,
+                                                std::span<const herald::LogField> fields) {
+    log.write(level, message, fields);
+  };
   std::unique_ptr<herald::Engine> engine_owner;
   std::shared_ptr<herald::SmnTopics> topics;
   if (config.store.empty()) {
     herald::Options options;
     options.retry = config.retry;
     options.metrics = metrics;
+    options.log = engine_log;
     engine_owner = std::make_unique<herald::Engine>(options);
     topics = std::make_shared<herald::SmnTopics>(config.region, smn_options);
   } else {
@@ -785,10 +792,7 @@ int main(int argc, char** argv) {
     herald::Options options;
     options.retry = config.retry;
     options.metrics = metrics;
-    // What the engine cannot tell a caller (a final status the store refused) goes to stderr.
-    options.log = [&log](herald::LogLevel level, std::string_view message) {
-      log.write(level, message, {});
-    };
+    options.log = engine_log;
     auto opened = herald::Engine::open(*store, options);
     if (!opened) return fail(opened.error());
     auto stored_topics = herald::SmnTopics::open(config.region, *store, smn_options);

@@ -6,6 +6,7 @@
 
 #include <fmt/chrono.h>
 #include <array>
+#include <vector>
 
 namespace herald::server {
 namespace {
@@ -97,8 +98,22 @@ bool ServerLog::enabled(LogLevel level) const {
 }
 
 void ServerLog::write(LogLevel level, std::string_view message,
+                      std::span<const herald::LogField> fields) {
+  if (!enabled(level)) return;
+  std::vector<LogField> ours;
+  ours.reserve(fields.size());
+  for (const auto& field : fields) ours.push_back({field.key, field.value});
+  write_fields(level, message, ours);
+}
+
+void ServerLog::write(LogLevel level, std::string_view message,
                       std::initializer_list<LogField> fields) {
   if (!enabled(level)) return;
+  write_fields(level, message, std::span<const LogField>(fields.begin(), fields.size()));
+}
+
+void ServerLog::write_fields(LogLevel level, std::string_view message,
+                             std::span<const LogField> fields) {
   std::string line;
   const auto append_value = [&](const LogField& field) {
     if (const auto* text = std::get_if<std::string_view>(&field.value)) {

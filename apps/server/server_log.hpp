@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -43,8 +44,12 @@ class ServerLog {
   [[nodiscard]] bool enabled(LogLevel level) const;
   /// Writes one line: time, level, `message`, then `fields` in order.
   void write(LogLevel level, std::string_view message, std::initializer_list<LogField> fields);
+  /// The engine's fields (herald::LogFunction), all strings.
+  void write(LogLevel level, std::string_view message, std::span<const herald::LogField> fields);
 
  private:
+  void write_fields(LogLevel level, std::string_view message, std::span<const LogField> fields);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -8,13 +8,23 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string_view>
 
 namespace herald {
 
 enum class LogLevel { debug, info, warning, error };
 
-/// `message` is valid only during the call.
-using LogFunction = std::function<void(LogLevel level, std::string_view message)>;
+/// One field of a log event, e.g. {"notification_id", "…"}: fixed keys, values that name no
+/// secret value or token.
+struct LogField {
+  std::string_view key;
+  std::string_view value;
+};
+
+/// `message` and `fields` are valid only during the call. The message says what happened for
+/// people; the fields carry the same facts for machines (a host may log either or both).
+using LogFunction =
+    std::function<void(LogLevel level, std::string_view message, std::span<const LogField> fields)>;
 
 }  // namespace herald

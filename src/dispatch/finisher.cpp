@@ -11,6 +11,9 @@ void Finisher::finish(std::shared_ptr<const Notification> notification, SinkVerd
   if (Metrics* metrics = options_.metrics.get()) {
     metrics->count_final(notification->target.target_type, verdict.status);
   }
+  if (verdict.status == NotificationStatus::fail) {
+    failures_.delivery_failed(*notification, verdict.reason);
+  }
   if (store_) {
     if (auto r =
             store_->finish_delivery(notification->notification_id, verdict.status, verdict.reason);
