@@ -195,13 +195,7 @@ INSTANTIATE_TEST_SUITE_P(transports, aksk_e2e_test, ::testing::Values(false, tru
 
 // The CLI, as a user runs it: environment, flags, exit status, output.
 std::pair<int, std::string> run_cli(const std::string& env, const std::string& args) {
-  const std::string command = env + " " + HERALD_CLI_PATH + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  while (const auto n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), output};
+  return testing::run_command(env + " " + HERALD_CLI_PATH + " " + args);
 }
 
 TEST(aksk_cli_e2e_test, the_cli_signs_over_https_and_verifies_the_certificate) {

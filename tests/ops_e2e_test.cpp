@@ -19,15 +19,6 @@ namespace {
 namespace json = boost::json;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-std::pair<int, std::string> run(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  while (const auto n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), output};
-}
-
 std::size_t count(std::string_view text, std::string_view what) {
   std::size_t n = 0;
   for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) ++n;
@@ -49,10 +40,10 @@ std::vector<std::string> lines_with(const std::string& log, std::string_view wha
 }
 
 TEST(ops_e2e_test, both_programs_print_their_version) {
-  auto [status, output] = run(std::string(HERALD_SERVER_PATH) + " --version");
+  auto [status, output] = testing::run_command(std::string(HERALD_SERVER_PATH) + " --version");
   EXPECT_EQ(status, 0);
   EXPECT_EQ(output, std::string("herald-server ") + k_version + "\n");
-  std::tie(status, output) = run(std::string(HERALD_CLI_PATH) + " --version");
+  std::tie(status, output) = testing::run_command(std::string(HERALD_CLI_PATH) + " --version");
   EXPECT_EQ(status, 0);
   EXPECT_EQ(output, std::string("herald ") + k_version + "\n");
 }
@@ -265,7 +256,7 @@ TEST(ops_metrics_e2e_test, metrics_pass_promtool_and_count_exactly_what_happened
   // promtool (Debian's prometheus package, installed by scripts/setup.sh) finds nothing.
   const auto file = dir / "metrics.txt";
   std::ofstream(file) << after;
-  auto [status, output] = run("promtool check metrics < '" + file.string() + "'");
+  auto [status, output] = testing::run_command("promtool check metrics < '" + file.string() + "'");
   EXPECT_EQ(status, 0) << "promtool check metrics: " << output;
   EXPECT_EQ(output, "") << output;
 }

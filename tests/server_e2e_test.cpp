@@ -16,6 +16,7 @@
 #include "raw_socket.hpp"
 #include "rest_support.hpp"
 #include "server_process.hpp"
+#include "test_files.hpp"
 
 namespace herald {
 namespace {
@@ -271,15 +272,9 @@ TEST_F(server_e2e_test, an_armed_expiry_fires_within_a_second) {
 
 // The CLI against the same server.
 std::pair<int, std::string> run_cli(const std::string& url, const std::string& args) {
-  const std::string command = "HERALD_ENDPOINT=" + url +
+  return testing::run_command("HERALD_ENDPOINT=" + url +
                               " HERALD_TOKEN=token-of-project-a HERALD_PROJECT=project-a " +
-                              HERALD_CLI_PATH + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  while (const auto n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), output};
+                              HERALD_CLI_PATH + " " + args);
 }
 
 TEST_F(server_e2e_test, the_cli_mirrors_the_api) {

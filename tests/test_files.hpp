@@ -3,6 +3,10 @@
 #pragma once
 
 #include <stdlib.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <utility>
 
 #include <cstdlib>
 #include <filesystem>
@@ -36,6 +40,17 @@ inline void make_certificate(const std::filesystem::path& dir) {
       "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout '" +
       (dir / "key.pem").string() + "' -out '" + (dir / "cert.pem").string() + "' 2>/dev/null";
   if (std::system(command.c_str()) != 0) throw std::runtime_error("openssl req failed");
+}
+
+/// Runs `command` with sh, stderr joined to stdout: its exit status and everything it printed.
+inline std::pair<int, std::string> run_command(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("popen");
+  std::string output;
+  char buffer[4096];
+  while (const auto n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
 }
 
 /// Writes `text` to `path` and gives it `perms`.
