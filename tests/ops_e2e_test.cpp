@@ -131,7 +131,12 @@ TEST(ops_e2e_test, json_lines_and_the_debug_level) {
   EXPECT_EQ(parsed.at("status"), 200);
   EXPECT_EQ(parsed.at("project"), "project-a");
   EXPECT_TRUE(parsed.at("duration_ms").is_double());
-  EXPECT_TRUE(parsed.contains("time"));
+  // UTC with milliseconds: 2026-12-01T14:50:01.123Z
+  const std::string time(parsed.at("time").as_string());
+  EXPECT_EQ(time.size(), 24U) << time;
+  EXPECT_EQ(time[10], 'T');
+  EXPECT_EQ(time[19], '.');
+  EXPECT_EQ(time.back(), 'Z');
   const auto probe = json::parse(lines_with(log, "\"probe-2\"").at(0)).as_object();
   EXPECT_EQ(probe.at("level"), "debug");
 }

@@ -129,9 +129,12 @@ void ServerLog::write_fields(LogLevel level, std::string_view message,
     }
   };
   if (impl_->format == LogFormat::json) {
+    // UTC with milliseconds, as the text lines.
     const auto now =
         std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    line += fmt::format(R"({{"time":"{:%Y-%m-%dT%H:%M:%S}Z","level":)", now);
+    const auto seconds = std::chrono::floor<std::chrono::seconds>(now);
+    line += fmt::format(R"({{"time":"{:%Y-%m-%dT%H:%M:%S}.{:03}Z","level":)", seconds,
+                        (now - seconds).count());
     const auto name = spdlog::level::to_string_view(to_spdlog(level));
     append_quoted(line, std::string_view(name.data(), name.size()));
     line += R"(,"msg":)";
