@@ -88,7 +88,8 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // Runs the load and sets the counters. `prepare` runs once before the clock starts.
 template <typename Prepare>
 void load(benchmark::State& state, std::string_view method, std::string_view target,
-          std::string_view body, Prepare prepare, const std::vector<std::string>& server_args = {}) {
+          std::string_view body, Prepare prepare,
+          const std::vector<std::string>& server_args = {}) {
   Server server(server_args);
   const auto endpoint = http::parse_endpoint(server.url()).value();
   const Headers headers = {{"X-Auth-Token", k_token}};
@@ -279,10 +280,7 @@ void BM_http_store_soak(benchmark::State& state) {
 
 BENCHMARK(BM_http_store_soak)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
 BENCHMARK(BM_http_get_event)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_http_get_event_log_off)
-    ->Iterations(1)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_http_get_event_log_off)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_http_post_lifecycle_event)
     ->Iterations(1)
     ->UseManualTime()
