@@ -29,14 +29,24 @@ class ServerProcess {
  public:
   explicit ServerProcess(std::vector<std::string> args, SpawnOptions options = {}) {
     spawn(std::move(args), options);
+    // A server that does not start is not left running: the destructor does not run when the
+    // constructor throws.
+    const auto give_up = [this](const std::string& why) {
+      const std::string text = why + stderr_text();
+      kill(pid_, SIGKILL);
+      (void)wait();
+      close(stdout_);
+      stdout_ = -1;
+      return std::runtime_error(text);
+    };
     // The first line is "listening on http://127.0.0.1:PORT" (bounded wait for a broken build).
     std::string line;
     while (line.find('\n') == std::string::npos) {
       pollfd fd{stdout_, POLLIN, 0};
-      if (poll(&fd, 1, 10'000) <= 0) throw std::runtime_error("herald-server did not start");
+      if (poll(&fd, 1, 10'000) <= 0) throw give_up("herald-server did not start: ");
       char buffer[256];
       const auto n = read(stdout_, buffer, sizeof buffer);
-      if (n <= 0) throw std::runtime_error("herald-server exited: " + line + stderr_text());
+      if (n <= 0) throw give_up("herald-server exited: " + line);
       line.append(buffer, static_cast<std::size_t>(n));
     }
     // "listening on http://127.0.0.1:PORT", or https with TLS.
@@ -47,7 +57,7 @@ class ServerProcess {
         port_ = std::stoi(line.substr(prefix.size()));
       }
     }
-    if (port_ == 0) throw std::runtime_error("unexpected first line: " + line);
+    if (port_ == 0) throw give_up("unexpected first line: " + line);
   }
 
   ~ServerProcess() {
