@@ -37,6 +37,8 @@ class ServerProcess {
       (void)wait();
       close(stdout_);
       stdout_ = -1;
+      std::error_code ignored;
+      std::filesystem::remove(stderr_path_, ignored);
       return std::runtime_error(text);
     };
     // The first line is "listening on http://127.0.0.1:PORT" (bounded wait for a broken build).
