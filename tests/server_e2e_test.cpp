@@ -309,6 +309,10 @@ TEST_F(server_e2e_test, the_cli_mirrors_the_api) {
   EXPECT_NE(output.find("CSMS.0005"), std::string::npos) << output;
   std::tie(status, output) = run_cli(url, "frobnicate");
   EXPECT_EQ(status, 2) << output;
+  EXPECT_NE(output.find("unknown command: frobnicate"), std::string::npos) << output;
+  std::tie(status, output) = run_cli(url, "event frob");
+  EXPECT_EQ(status, 2) << output;
+  EXPECT_NE(output.find("unknown command: frob"), std::string::npos) << output;
   std::tie(status, output) = run_cli("http://127.0.0.1:1", "event list");
   EXPECT_EQ(status, 3) << output;
   std::tie(status, output) = run_cli(url, "--help");

@@ -375,7 +375,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& version) {
     return app.exit(version);
   } catch (const CLI::ParseError& error) {
-    std::cerr << "herald: " << error.what() << "\n(see herald --help, or herald COMMAND --help)\n";
+    // A word where a command belongs is the command the user meant: name it ("A subcommand is
+    // required" would not).
+    const auto left = app.remaining(true);
+    const bool unknown_command =
+        dynamic_cast<const CLI::RequiredError*>(&error) != nullptr && !left.empty();
+    std::cerr << "herald: "
+              << (unknown_command ? "unknown command: " + left.front() : std::string(error.what()))
+              << "\n(see herald --help, or herald COMMAND --help)\n";
     return 2;
   }
 
