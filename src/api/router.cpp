@@ -370,6 +370,16 @@ HttpResponse RestRouter::error_response(const Error& error) {
 }
 
 namespace {
+// 405 with the Allow header: the methods `allowed` lists ("GET, HEAD").
+HttpResponse method_not_allowed(std::string_view allowed) {
+  auto denied = RestRouter::error_response(Error{
+      ErrorCode::method_not_allowed, fmt::format("method not allowed here; allowed: {}", allowed)});
+  denied.headers.emplace_back("Allow", std::string(allowed));
+  return denied;
+}
+}  // namespace
+
+namespace {
 
 // Everything after auth: validation, existence, conflicts. Throws nothing it expects.
 class Dispatcher {
@@ -676,12 +686,7 @@ HttpResponse RestRouter::readiness() const {
 HttpResponse RestRouter::token_link(const HttpRequest& request, bool confirm,
                                     std::string_view query_text,
                                     std::string_view request_id) const {
-  if (request.method != "GET" && request.method != "HEAD") {
-    auto denied = error_response(
-        Error{ErrorCode::method_not_allowed, "method not allowed here; allowed: GET, HEAD"});
-    denied.headers.emplace_back("Allow", "GET, HEAD");
-    return denied;
-  }
+  if (!method_allowed("GET, HEAD", request.method)) return method_not_allowed("GET, HEAD");
   auto query = parse_query(query_text);
   if (!query) return error_response(query.error());
   const auto token = query_value(*query, "token");
@@ -741,23 +746,13 @@ HttpResponse RestRouter::handle(const HttpRequest& request, RequestFacts* facts)
       // Health and readiness (contract §7): unauthenticated, no project.
       if (segments.size() == 1 && (segments[0] == "healthz" || segments[0] == "readyz")) {
         told.route = segments[0] == "healthz" ? "/healthz" : "/readyz";
-        if (request.method != "GET" && request.method != "HEAD") {
-          auto denied = error_response(
-              Error{ErrorCode::method_not_allowed, "method not allowed here; allowed: GET, HEAD"});
-          denied.headers.emplace_back("Allow", "GET, HEAD");
-          return denied;
-        }
+        if (!method_allowed("GET, HEAD", request.method)) return method_not_allowed("GET, HEAD");
         if (segments[0] == "healthz") return json_response(200, R"({"status":"ok"})");
         return readiness();
       }
       if (metrics_ && segments.size() == 1 && segments[0] == "metrics") {
         told.route = "/metrics";
-        if (request.method != "GET" && request.method != "HEAD") {
-          auto denied = error_response(
-              Error{ErrorCode::method_not_allowed, "method not allowed here; allowed: GET, HEAD"});
-          denied.headers.emplace_back("Allow", "GET, HEAD");
-          return denied;
-        }
+        if (!method_allowed("GET, HEAD", request.method)) return method_not_allowed("GET, HEAD");
         return HttpResponse{200,
                             {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}},
                             metrics_->render()};
@@ -766,12 +761,7 @@ HttpResponse RestRouter::handle(const HttpRequest& request, RequestFacts* facts)
       if (segments.size() == 4 && segments[0] == "v2" && segments[1] == "smn" &&
           segments[2] == "certificates" && segments[3].ends_with(".pem")) {
         told.route = "/v2/smn/certificates/{key_id}.pem";
-        if (request.method != "GET" && request.method != "HEAD") {
-          auto denied = error_response(
-              Error{ErrorCode::method_not_allowed, "method not allowed here; allowed: GET, HEAD"});
-          denied.headers.emplace_back("Allow", "GET, HEAD");
-          return denied;
-        }
+        if (!method_allowed("GET, HEAD", request.method)) return method_not_allowed("GET, HEAD");
         const auto key_id = segments[3].substr(0, segments[3].size() - 4);
         auto pem = topics_.signing_certificate(key_id);
         if (!pem) return error_response(pem.error());
@@ -793,11 +783,7 @@ HttpResponse RestRouter::handle(const HttpRequest& request, RequestFacts* facts)
         told.project = *project;
       }
       if (!method_allowed(route->allowed, request.method)) {
-        auto denied = error_response(
-            Error{ErrorCode::method_not_allowed,
-                  fmt::format("method not allowed here; allowed: {}", route->allowed)});
-        denied.headers.emplace_back("Allow", std::string(route->allowed));
-        return denied;
+        return method_not_allowed(route->allowed);
       }
 
       auto project = authenticate(request, route->variables[0]);
