@@ -298,7 +298,8 @@ Result<std::string> canonical_request(const HttpRequest& request,
   }
   out.push_back('\n');
   // X-Sdk-Content-Sha256, when signed, stands for the body's hash (UNSIGNED-PAYLOAD).
-  if (contains({signed_headers.begin(), signed_headers.end()}, "x-sdk-content-sha256")) {
+  if (std::find(signed_headers.begin(), signed_headers.end(), "x-sdk-content-sha256") !=
+      signed_headers.end()) {
     out += request.header("x-sdk-content-sha256");
   } else {
     out += hex(sha256(request.body));
