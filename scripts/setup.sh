@@ -9,6 +9,7 @@ packages=(
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 libssl-dev openssl libcurl4-openssl-dev libnats-dev nats-server pkg-config
   curl python3 libspdlog-dev libtomlplusplus-dev libcli11-dev prometheus dpkg-dev doxygen
+  libpq-dev postgresql
 )
 
 missing=()

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "herald/rest.hpp"
+#include "postgres_support.hpp"
 #include "test_support.hpp"
 
 namespace herald {
@@ -80,7 +81,7 @@ void sql(const fs::path& path, const std::string& script) {
   ASSERT_EQ(code, SQLITE_OK) << message;
 }
 
-enum class Kind { memory, sqlite };
+enum class Kind { memory, sqlite, postgresql };
 
 class store_test : public ::testing::TestWithParam<Kind> {
  protected:
@@ -89,9 +90,11 @@ class store_test : public ::testing::TestWithParam<Kind> {
       if (!memory_) memory_ = memory_store();
       return memory_;
     }
-    // The store an engine still has open (one process, one open store per file), else anew.
+    // The store an engine still has open (one process, one open store per file or database),
+    // else anew.
     if (auto open = sqlite_.lock()) return open;
-    auto opened = open_sqlite_store(dir_.file("herald.db"));
+    auto opened = GetParam() == Kind::sqlite ? open_sqlite_store(dir_.file("herald.db"))
+                                             : open_postgres_store(postgres().conninfo());
     EXPECT_TRUE(opened.ok()) << opened.error().message();
     if (!opened.ok()) return memory_store();
     sqlite_ = opened.value();
@@ -106,7 +109,14 @@ class store_test : public ::testing::TestWithParam<Kind> {
     return std::move(engine).value();
   }
 
+  // The test's own database, made on first use.
+  testing::PostgresDatabase& postgres() {
+    if (!postgres_) postgres_ = std::make_unique<testing::PostgresDatabase>();
+    return *postgres_;
+  }
+
   TempDir dir_;
+  std::unique_ptr<testing::PostgresDatabase> postgres_;
   std::shared_ptr<Store> memory_;
   std::weak_ptr<Store> sqlite_;
   std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
@@ -396,9 +406,15 @@ TEST_P(store_test, retention_prunes_records_in_the_store_too) {
   EXPECT_EQ(page.items[0].secret_name, "new");
 }
 
-INSTANTIATE_TEST_SUITE_P(kinds, store_test, ::testing::Values(Kind::memory, Kind::sqlite),
+INSTANTIATE_TEST_SUITE_P(kinds, store_test,
+                         ::testing::Values(Kind::memory, Kind::sqlite, Kind::postgresql),
                          [](const auto& param_info) {
-                           return param_info.param == Kind::memory ? "memory" : "sqlite";
+                           switch (param_info.param) {
+                             case Kind::memory: return "memory";
+                             case Kind::sqlite: return "sqlite";
+                             case Kind::postgresql: return "postgresql";
+                           }
+                           return "unknown";
                          });
 
 // A store that refuses writes on demand, around a real one: the failure path of write-through.

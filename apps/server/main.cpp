@@ -65,11 +65,13 @@ options:
   --idle-timeout-ms N      time a kept-alive connection may wait for its next request
                            (default 30000)
   --threads N              I/O threads (default 2)
-  --store PATH             keep events, subscriptions, expiry timers, records, pending deliveries
-                           and SMN topics in the SQLite file PATH (created if missing), so that a
-                           restart finds them and delivers what a crash interrupted; deliveries
-                           are then asynchronous (lifecycle events answer PENDING). Without it,
-                           everything lives in memory only
+  --store PATH|CONNINFO    keep events, subscriptions, expiry timers, records, pending deliveries
+                           and SMN topics in the SQLite file PATH (created if missing), or in the
+                           PostgreSQL database CONNINFO names (postgresql://..., postgres://...
+                           or host=... dbname=...; libpq's PG* variables and .pgpass apply), so
+                           that a restart finds them and delivers what a crash interrupted;
+                           deliveries are then asynchronous (lifecycle events answer PENDING).
+                           Without it, everything lives in memory only
   --public-url URL         base of the URLs handed to SMN subscribers (subscribe_url,
                            unsubscribe_url, signing_cert_url); default http://HOST:PORT of the
                            listen address (127.0.0.1 for a wildcard one)
@@ -787,7 +789,9 @@ int main(int argc, char** argv) {
       std::cerr << "herald-server: " << error.message() << "\n";
       return 1;
     };
-    auto store = herald::open_sqlite_store(config.store, {.metrics = metrics});
+    auto store = herald::is_postgres_conninfo(config.store)
+                     ? herald::open_postgres_store(config.store, {.metrics = metrics})
+                     : herald::open_sqlite_store(config.store, {.metrics = metrics});
     if (!store) return fail(store.error());
     herald::Options options;
     options.retry = config.retry;

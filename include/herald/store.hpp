@@ -15,6 +15,7 @@
 
 #include "herald/export.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -221,5 +222,34 @@ struct HERALD_EXPORT SqliteStoreOptions {
 /// through the notification ids, UUID v7 ordered by time, instead of a time index; 7: SMN
 /// subscriptions and herald's settings).
 inline constexpr int k_store_schema_version = 7;
+
+struct HERALD_EXPORT PostgresStoreOptions {
+  /// Where the store counts its transactions' durations (herald_store_commit_seconds). Default:
+  /// none.
+  std::shared_ptr<Metrics> metrics;
+  /// How long a connection attempt waits (libpq's connect_timeout; the conninfo's own value
+  /// wins). Default: 10 s.
+  std::chrono::seconds connect_timeout{10};
+};
+
+/// Whether `store` names a PostgreSQL database: a libpq URI (`postgresql://` or `postgres://`)
+/// or a keyword/value conninfo that libpq reads (`host=/run/pg dbname=herald`).
+[[nodiscard]] HERALD_EXPORT bool is_postgres_conninfo(std::string_view store);
+
+/// Opens the PostgreSQL database `conninfo` names (libpq's URI or keyword/value form; libpq's
+/// environment variables and ~/.pgpass are honoured, so a password need not appear in it).
+/// Creates herald's tables (all named herald_*) when missing and migrates older ones, under an
+/// advisory lock, so that several processes may open one database at once. Writes are
+/// transactions, retried after a serialization failure or a deadlock, and on a new connection
+/// for up to 5 s after a lost one. Messages name the database and host, never the conninfo.
+/// Errors (nothing is written in each): unavailable when the connection string is malformed,
+/// the database cannot be reached, holds herald tables without a schema version, or was written
+/// by a newer herald.
+[[nodiscard]] HERALD_EXPORT Result<std::shared_ptr<Store>> open_postgres_store(
+    std::string_view conninfo, PostgresStoreOptions options = {});
+
+/// The PostgreSQL schema version this herald writes and reads up to (1: everything the SQLite
+/// store's version 7 holds).
+inline constexpr int k_postgres_schema_version = 1;
 
 }  // namespace herald

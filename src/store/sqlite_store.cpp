@@ -18,6 +18,7 @@
 #include "herald/store.hpp"
 #include "model/uuid.hpp"
 #include "records/record_log.hpp"
+#include "store/stored_rows.hpp"
 #include "validate/validate.hpp"
 
 namespace herald {
@@ -106,10 +107,7 @@ static_assert(std::size(k_migrations) == k_store_schema_version);
 
 Error unavailable(std::string message) { return Error{ErrorCode::unavailable, std::move(message)}; }
 
-// The columns a notification is read from (notification_of), in its order.
-constexpr std::string_view k_record_columns =
-    "SELECT notification_id, project_id, event_name, event_id, trigger_event_type, secret_name,"
-    " secret_type, version_id, trigger_time, target_type, target_id, target_name, content";
+using stored_rows::k_record_columns;
 
 // A prepared statement, reset after each use.
 class Statement {
@@ -170,20 +168,13 @@ class Statement {
   [[nodiscard]] std::int64_t integer(int column) const {
     return sqlite3_column_int64(statement_, column);
   }
-  [[nodiscard]] sqlite3_stmt* raw() const { return statement_; }
+  [[nodiscard]] bool is_null(int column) const {
+    return sqlite3_column_type(statement_, column) == SQLITE_NULL;
+  }
 
  private:
   sqlite3_stmt* statement_ = nullptr;
 };
-
-std::string join_types(const std::vector<EventType>& types) {
-  std::string out;
-  for (const auto type : types) {
-    if (!out.empty()) out.push_back(',');
-    out += to_string(type);
-  }
-  return out;
-}
 
 // The database file's identity (device and inode), to notice it being removed or replaced.
 struct FileIdentity {
@@ -408,7 +399,8 @@ class SqliteStore final : public Store {
         "SELECT message_id, project_id, topic_name, subscription_id, message, "
         "subject, timestamp, status, attempts, last_http_status, last_error, "
         "next_attempt_time FROM smn_pushes WHERE status = 'PENDING' ORDER BY sequence");
-    while (pushes.step() == SQLITE_ROW) snapshot.pending_pushes.push_back(push_of(pushes));
+    while (pushes.step() == SQLITE_ROW)
+      snapshot.pending_pushes.push_back(stored_rows::push_of(pushes));
     Statement settings(db_, "SELECT name, value FROM settings");
     while (settings.step() == SQLITE_ROW) snapshot.settings[settings.text(0)] = settings.text(1);
     Statement timers(db_, "SELECT * FROM expiry_timers ORDER BY 1, 2, 3");
@@ -426,7 +418,7 @@ class SqliteStore final : public Store {
       return run(put_event_.bind(1, project_id)
                      .bind(2, e.name)
                      .bind(3, e.event_id)
-                     .bind(4, join_types(e.event_types))
+                     .bind(4, stored_rows::join_types(e.event_types))
                      .bind(5, to_string(e.state))
                      .bind(6, to_epoch_ms(e.create_time))
                      .bind(7, to_epoch_ms(e.update_time))
@@ -556,7 +548,7 @@ class SqliteStore final : public Store {
     std::vector<StoredPush> page;
     int code = SQLITE_ROW;
     while ((code = list_pushes_.step()) == SQLITE_ROW) {
-      page.push_back(push_of(list_pushes_));
+      page.push_back(stored_rows::push_of(list_pushes_));
       page.back().sequence = list_pushes_.integer(12);
     }
     list_pushes_.reset();
@@ -949,65 +941,12 @@ class SqliteStore final : public Store {
     return SQLITE_OK;
   }
 
-  static StoredPush push_of(Statement& row) {
-    StoredPush p{row.text(0),    row.text(1),  row.text(2),
-                 row.text(3),    row.text(4),  row.text(5),
-                 row.integer(6), row.text(7),  static_cast<std::size_t>(row.integer(8)),
-                 std::nullopt,   row.text(10), std::nullopt};
-    if (sqlite3_column_type(row.raw(), 9) != SQLITE_NULL) {
-      p.last_http_status = static_cast<int>(row.integer(9));
-    }
-    if (sqlite3_column_type(row.raw(), 11) != SQLITE_NULL) p.next_attempt_time = row.integer(11);
-    return p;
+  Result<Event> event_of(const Statement& row) const {
+    return stored_rows::event_of(row, [this](std::string_view what) { return damaged(what); });
   }
-
-  Result<Event> event_of(Statement& row) const {
-    Event event;
-    event.name = row.text(1);
-    event.event_id = row.text(2);
-    const std::string types = row.text(3);
-    for (std::string_view rest = types; !rest.empty();) {
-      const auto comma = rest.find(',');
-      const auto type = parse_event_type(rest.substr(0, comma));
-      if (!type) return damaged(fmt::format("event {} has an unknown event type", event.name));
-      event.event_types.push_back(*type);
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
-    const auto state = parse_event_state(row.text(4));
-    if (!state) return damaged(fmt::format("event {} has an unknown state", event.name));
-    event.state = *state;
-    event.create_time = from_epoch_ms(row.integer(5));
-    event.update_time = from_epoch_ms(row.integer(6));
-    event.notification = {row.text(7), row.text(8), row.text(9)};
-    // Whatever the file says must meet the contract, as if it had come through the API.
-    EventSpec spec{event.name, event.event_types, event.state, event.notification};
-    if (auto r = validate::event_spec(spec); !r) {
-      return damaged(fmt::format("event {}: {}", event.name, r.error().message()));
-    }
-    return event;
-  }
-
-  // The notification of a row selected with k_record_columns.
-  Result<std::shared_ptr<const Notification>> notification_of(Statement& row) const {
-    const auto type = parse_event_type(row.view(4));
-    const auto secret_type = parse_secret_type(row.view(6));
-    if (!type || !secret_type) {
-      return damaged(fmt::format("record {} has an unknown type", row.view(0)));
-    }
-    return make_notification(
-        NotificationFields{.notification_id = row.view(0),
-                           .project_id = row.view(1),
-                           .event_name = row.view(2),
-                           .event_id = row.view(3),
-                           .trigger_event_type = *type,
-                           .secret_name = row.view(5),
-                           .secret_type = *secret_type,
-                           .version_id = sqlite3_column_type(row.raw(), 7) == SQLITE_NULL
-                                             ? std::nullopt
-                                             : std::optional<std::string_view>(row.view(7)),
-                           .trigger_time = from_epoch_ms(row.integer(8)),
-                           .target = {row.view(9), row.view(10), row.view(11)},
-                           .message = row.view(12)});
+  Result<std::shared_ptr<const Notification>> notification_of(const Statement& row) const {
+    return stored_rows::notification_of(row,
+                                        [this](std::string_view what) { return damaged(what); });
   }
 
   // Declared first: released last, once the database is closed.
