@@ -97,6 +97,12 @@ struct HERALD_EXPORT StoredPush {
   std::int64_t sequence = 0;  ///< set by the store (list_pushes): the log's order, newest highest
 };
 
+/// A project's change number in a shared store.
+struct HERALD_EXPORT ProjectChangeNumber {
+  std::string project_id;
+  std::uint64_t change = 0;
+};
+
 /// Everything a store holds, as an Engine loads it at start.
 struct HERALD_EXPORT StoreSnapshot {
   std::vector<StoredEvent> events;
@@ -109,13 +115,73 @@ struct HERALD_EXPORT StoreSnapshot {
   /// SMN pushes not yet final, oldest first.
   std::vector<StoredPush> pending_pushes;
   /// The deliveries still in the outbox (pending), oldest first. Final records are not loaded:
-  /// list_records reads them from the store.
+  /// list_records reads them from the store. A shared store answers its own process's, and
+  /// those of processes that ended (claimed for this one).
   std::vector<std::shared_ptr<const Notification>> pending;
+  /// Shared stores: each project's change number, as of this snapshot.
+  std::vector<ProjectChangeNumber> changes;
+};
+
+/// One project's configuration as a store holds it, with its change number (shared stores).
+struct HERALD_EXPORT ProjectState {
+  std::string project_id;
+  std::uint64_t change = 0;  ///< 0: nothing was ever stored in the project
+  std::vector<Event> events;
+  std::vector<StoredSecret> secrets;
+  std::vector<StoredTimer> timers;
+};
+
+/// One change of a project's configuration in a store that several processes share, begun by
+/// Store::begin_change: the project is locked in the database until commit() or destruction
+/// (which rolls back), so that the rules are decided on the state the database holds. The
+/// store's writes made on the same thread meanwhile belong to it.
+class HERALD_EXPORT ProjectChange {
+ public:
+  virtual ~ProjectChange() = default;
+  /// The project's change number when the change began.
+  [[nodiscard]] virtual std::uint64_t change() const = 0;
+  /// The project's configuration as the database holds it now.
+  virtual Result<ProjectState> load() = 0;
+  /// Commits, with the project's new change number (answered), and tells the other processes.
+  virtual Result<std::uint64_t> commit() = 0;
 };
 
 class HERALD_EXPORT Store {
  public:
   virtual ~Store() = default;
+
+  // -- Several processes on one store (contract §8). A store for one process keeps the
+  // defaults: shared() false, and the others are never called.
+
+  /// Whether other processes write to this store too.
+  [[nodiscard]] virtual bool shared() const { return false; }
+  /// Shared stores: begins a change of the project (see ProjectChange).
+  virtual Result<std::unique_ptr<ProjectChange>> begin_change(std::string_view project_id);
+  /// Shared stores: waits up to `timeout` for another process's change, then answers the
+  /// change numbers of the projects that may have moved: the ones notified, or every project
+  /// after a timeout (so that a lost notification costs one timeout).
+  virtual Result<std::vector<ProjectChangeNumber>> wait_for_changes(
+      std::chrono::milliseconds timeout);
+  /// Shared stores: one project's configuration (outside any change).
+  virtual Result<ProjectState> load_project(std::string_view project_id);
+  /// What claim_timer found.
+  enum class TimerClaim {
+    fire,     ///< this call removed the timer: the caller fires it, no other process does
+    gone,     ///< another process fired or removed it
+    not_due,  ///< not due yet by the store's clock: it stays
+  };
+  /// Removes the version's timer if it is due by the store's clock. Default: removes it and
+  /// answers fire.
+  virtual Result<TimerClaim> claim_timer(const StoredTimer& timer);
+  /// Shared stores: claims for this process up to `limit` deliveries of the outbox whose
+  /// process ended (its lease ran out), oldest first. Default: none.
+  virtual Result<std::vector<std::shared_ptr<const Notification>>> claim_orphans(std::size_t limit);
+  /// Shared stores: the SMN stand-in's topics and subscriptions (the snapshot's other fields
+  /// are left empty), for following the other processes' changes.
+  virtual Result<StoreSnapshot> load_topics();
+  /// Shared stores: claims for this process up to `limit` pending SMN pushes whose process
+  /// ended, oldest first. Default: none.
+  virtual Result<std::vector<StoredPush>> claim_orphan_pushes(std::size_t limit);
 
   /// Everything stored. Errors: unavailable (the store cannot be read, or holds a value that
   /// breaks the contract; the message names it).
@@ -227,6 +293,10 @@ struct HERALD_EXPORT PostgresStoreOptions {
   /// Where the store counts its transactions' durations (herald_store_commit_seconds). Default:
   /// none.
   std::shared_ptr<Metrics> metrics;
+  /// How long this process's claim on its deliveries, pushes and timers lasts without being
+  /// renewed (it is renewed every third of it): once it has run out, the other processes take
+  /// them over. Default: 10 s.
+  std::chrono::milliseconds lease{10'000};
   /// How long a connection attempt waits (libpq's connect_timeout; the conninfo's own value
   /// wins). Default: 10 s.
   std::chrono::seconds connect_timeout{10};

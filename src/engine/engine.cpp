@@ -44,6 +44,7 @@ std::size_t Engine::deliver_pending() {
     std::unique_lock lock(impl_->mutex);
     pending.swap(impl_->pending);
   }
+  impl_->delivering = true;
   return impl_->dispatcher.deliver_pending(std::move(pending));
 }
 
@@ -54,9 +55,12 @@ Result<Event> Engine::create_event(std::string_view project_id, const EventSpec&
   if (auto r = validate::event_spec(spec); !r) return r.error();
   const auto event_id = detail::new_uuid_v4_bytes();
   std::unique_lock lock(impl_->mutex);
+  auto scope = impl_->begin(project_id);
+  if (!scope) return std::move(scope).error();
   auto& project = impl_->project(project_id);
   Result<Event> created = Error{ErrorCode::internal, {}};
   return impl_->write_through(
+      *scope,
       [&] {
         return created = project.create_event(spec, event_id, impl_->clock->now(), impl_->options);
       },
@@ -88,13 +92,15 @@ Result<Event> Engine::update_event(std::string_view project_id, std::string_view
   if (auto r = validate::event_name(name); !r) return r.error();
   if (auto r = validate::event_patch(patch); !r) return r.error();
   std::unique_lock lock(impl_->mutex);
+  auto scope = impl_->begin(project_id);
+  if (!scope) return std::move(scope).error();
   auto* project = impl_->find_project(project_id);
   const registry::EventRow* row = project != nullptr ? project->find_row(name) : nullptr;
   if (row == nullptr) return event_not_found(name);
   const Event old = row->to_event();
   Result<Event> updated = Error{ErrorCode::internal, {}};
   return impl_->write_through(
-      [&] { return updated = project->update_event(name, patch, impl_->clock->now()); },
+      *scope, [&] { return updated = project->update_event(name, patch, impl_->clock->now()); },
       [&] { return impl_->store()->put_event(project_id, *updated); },
       [&] { project->replace_event(old); });
 }
@@ -103,13 +109,16 @@ Result<void> Engine::delete_event(std::string_view project_id, std::string_view 
   if (auto r = validate::project_id(project_id); !r) return r;
   if (auto r = validate::event_name(name); !r) return r;
   std::unique_lock lock(impl_->mutex);
+  auto scope = impl_->begin(project_id);
+  if (!scope) return scope.error();
   auto* project = impl_->find_project(project_id);
   const registry::EventRow* row = project != nullptr ? project->find_row(name) : nullptr;
   if (row == nullptr) return event_not_found(name);
   const Event old = row->to_event();
-  return impl_->write_through([&] { return project->delete_event(name); },
-                              [&] { return impl_->store()->delete_event(project_id, name); },
-                              [&] { (void)project->restore_event(old); });
+  return impl_->write_through(
+      *scope, [&] { return project->delete_event(name); },
+      [&] { return impl_->store()->delete_event(project_id, name); },
+      [&] { (void)project->restore_event(old); });
 }
 
 Result<Secret> Engine::set_subscriptions(std::string_view project_id, std::string_view secret_name,
@@ -118,6 +127,8 @@ Result<Secret> Engine::set_subscriptions(std::string_view project_id, std::strin
   if (auto r = validate::secret_name(secret_name); !r) return r.error();
   if (auto r = validate::subscriptions(event_names); !r) return r.error();
   std::unique_lock lock(impl_->mutex);
+  auto scope = impl_->begin(project_id);
+  if (!scope) return std::move(scope).error();
   auto* project = impl_->find_project(project_id);
   if (project == nullptr) {
     // Nothing exists in the project yet: any named event is missing, and an empty list makes
@@ -128,7 +139,7 @@ Result<Secret> Engine::set_subscriptions(std::string_view project_id, std::strin
   std::optional<std::vector<std::string>> old;
   if (const auto* current = project->find_secret(secret_name)) old = *current;
   return impl_->write_through(
-      [&] { return project->set_subscriptions(secret_name, event_names, impl_->options); },
+      *scope, [&] { return project->set_subscriptions(secret_name, event_names, impl_->options); },
       [&] { return impl_->store()->put_secret(project_id, secret_name, event_names); },
       [&] {
         if (!old) {
@@ -146,6 +157,8 @@ Result<void> Engine::forget_secret(std::string_view project_id, std::string_view
   if (auto r = validate::project_id(project_id); !r) return r;
   if (auto r = validate::secret_name(secret_name); !r) return r;
   std::unique_lock lock(impl_->mutex);
+  auto scope = impl_->begin(project_id);
+  if (!scope) return scope.error();
   auto* project = impl_->find_project(project_id);
   if (project == nullptr || project->find_secret(secret_name) == nullptr) {
     return secret_not_found(secret_name);
@@ -153,6 +166,7 @@ Result<void> Engine::forget_secret(std::string_view project_id, std::string_view
   // Forgetting cannot be undone in memory (the timers go too): the store forgets first.
   if (Store* store = impl_->store()) {
     if (auto r = store->delete_secret(project_id, secret_name); !r) return r;
+    if (auto r = impl_->commit(*scope); !r) return r;
   }
   project->forget_secret(secret_name);
   impl_->timers.drop_secret(project_id, secret_name);
@@ -195,7 +209,11 @@ void Engine::forget_if_deleted(std::string_view project_id, const LifecycleEvent
   // stays known in both, and a later SECRET_DELETED forgets it).
   bool stored = true;
   if (Store* store = impl_->store()) {
-    if (auto r = store->delete_secret(project_id, event.secret_name); !r) {
+    auto scope = impl_->begin(project_id);
+    Result<void> r =
+        scope ? store->delete_secret(project_id, event.secret_name) : Result<void>(scope.error());
+    if (r && scope) r = impl_->commit(*scope);
+    if (!r) {
       stored = false;
       impl_->failures.store_failed(
           fmt::format("secret {} was deleted but the store kept it (it stays "
@@ -266,11 +284,14 @@ Result<VersionExpiry> Engine::set_version_expiry(std::string_view project_id,
   if (auto r = validate::secret_type(secret_type); !r) return r.error();
   VersionExpiry answer{std::string(secret_name), std::string(version_id), expire_time};
   std::unique_lock lock(impl_->mutex);
+  auto scope = impl_->begin(project_id);
+  if (!scope) return std::move(scope).error();
   std::optional<detail::ExpiryTimer> old;
   if (const auto* armed = impl_->timers.find(project_id, secret_name, version_id)) old = *armed;
   if (!expire_time) {
     if (!old) return answer;
     return impl_->write_through(
+        *scope,
         [&]() -> Result<VersionExpiry> {
           impl_->timers.cancel(project_id, secret_name, version_id);
           return answer;
@@ -297,6 +318,7 @@ Result<VersionExpiry> Engine::set_version_expiry(std::string_view project_id,
   const detail::ExpiryTimer timer{std::string(project_id), answer.secret_name, answer.version_id,
                                   *expire_time, secret_type};
   return impl_->write_through(
+      *scope,
       [&]() -> Result<VersionExpiry> {
         project.ensure_secret(secret_name);
         impl_->timers.arm(timer);
@@ -348,11 +370,17 @@ std::size_t Engine::run_due() {
     std::unique_lock lock(impl_->mutex);
     due = impl_->timers.take_due(impl_->clock->now());
     if (Store* store = impl_->store()) {
-      // A timer fires once its removal is stored; one the store kept is armed again and tried
-      // at the next run.
+      // A timer fires once its removal is stored (and, with a shared store, by the process that
+      // removed it, once due by the database's clock); one the store kept is armed again and
+      // tried at the next run.
       std::erase_if(due, [&](const detail::ExpiryTimer& timer) {
-        const auto r = store->delete_timer(timer.project_id, timer.secret_name, timer.version_id);
-        if (r) return false;
+        const auto r = store->claim_timer(impl_->stored(timer));
+        if (r && *r == Store::TimerClaim::fire) return false;
+        if (r && *r == Store::TimerClaim::gone) return true;  // another process fired it
+        if (r) {                                              // not due by the database's clock yet
+          impl_->timers.arm(timer);
+          return true;
+        }
         impl_->failures.store_failed(
             fmt::format("the expiry timer of {} version {} could not be removed "
                         "from the store (it fires at a later run)",

@@ -11,6 +11,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dispatch/async_delivery.hpp"
@@ -75,20 +76,98 @@ struct Engine::Impl {
   // Where changes are written through, when the engine was opened on a store.
   [[nodiscard]] Store* store() const noexcept { return finisher.store(); }
 
+  // One change of a project's configuration. With a store that other processes share, the
+  // project is locked in the database first and memory caught up with what the database holds,
+  // so that every rule (names, quotas, what a subscription names, subscribe racing delete) is
+  // decided on the state of all processes; the change commits in commit(), or rolls back when
+  // the scope ends without it. With any other store, or none, it does nothing.
+  struct ProjectScope {
+    std::string project_id;
+    std::unique_ptr<ProjectChange> change;
+  };
+  // Requires: the exclusive lock held.
+  Result<ProjectScope> begin(std::string_view project_id) {
+    ProjectScope scope{std::string(project_id), nullptr};
+    Store* shared = store();
+    if (shared == nullptr || !shared->shared()) return scope;
+    auto change = shared->begin_change(project_id);
+    if (!change) return std::move(change).error();
+    scope.change = std::move(change).value();
+    if (scope.change->change() != known_change(project_id)) {
+      auto state = scope.change->load();
+      if (!state) return std::move(state).error();
+      if (auto r = apply(*state); !r) return r.error();
+    }
+    return scope;
+  }
+  // Requires: the exclusive lock held, the scope's writes made.
+  Result<void> commit(ProjectScope& scope) {
+    if (!scope.change) return {};
+    auto committed = scope.change->commit();
+    scope.change.reset();
+    if (!committed) return committed.error();
+    changes[scope.project_id] = *committed;
+    return {};
+  }
+
   // Every change of configuration takes this one path: `change` is made in memory (under the
-  // exclusive lock), then `write` stores it; a write the store refuses runs `undo` and answers
-  // the store's error, so memory and store never disagree. A change that failed in memory is
-  // answered as it is, and nothing is written.
+  // exclusive lock), then `write` stores it (and the scope commits); a write the store refuses
+  // runs `undo` and answers the store's error, so memory and store never disagree. A change
+  // that failed in memory is answered as it is, and nothing is written.
   template <typename Change, typename Write, typename Undo>
-  auto write_through(Change&& change, Write&& write, Undo&& undo)
+  auto write_through(ProjectScope& scope, Change&& change, Write&& write, Undo&& undo)
       -> std::remove_cvref_t<decltype(change())> {
     auto changed = change();
     if (!changed || store() == nullptr) return changed;
-    if (Result<void> written = write(); !written) {
+    Result<void> written = write();
+    if (written) written = commit(scope);
+    if (!written) {
       undo();
       return written.error();
     }
     return changed;
+  }
+
+  // The change number of the project this process last saw (shared stores). Requires: a lock.
+  [[nodiscard]] std::uint64_t known_change(std::string_view project_id) const {
+    const auto it = changes.find(project_id);
+    return it == changes.end() ? 0 : it->second;
+  }
+
+  // Replaces what memory holds of the project by `state`, as the database holds it. Quotas
+  // are not applied (another process decided them). Requires: the exclusive lock held.
+  Result<void> apply(const ProjectState& state) {
+    registry::ProjectRegistry fresh_registry;
+    Options unlimited = options;
+    unlimited.max_events_per_secret = SIZE_MAX;
+    unlimited.max_secrets_per_project = SIZE_MAX;
+    for (const auto& event : state.events) {
+      if (auto r = fresh_registry.restore_event(event); !r) return r;
+    }
+    for (const auto& secret : state.secrets) {
+      auto set = fresh_registry.set_subscriptions(secret.secret_name, secret.event_subscriptions,
+                                                  unlimited);
+      if (!set) {
+        return Error{ErrorCode::unavailable, fmt::format("store: secret {}: {}", secret.secret_name,
+                                                         set.error().message())};
+      }
+    }
+    for (const auto& timer : state.timers) fresh_registry.ensure_secret(timer.secret_name);
+    projects.erase(state.project_id);
+    auto& registry = projects.try_emplace(state.project_id).first->second;
+    // The registry is not movable (an atomic): filled again in place.
+    for (const auto& event : state.events) (void)registry.restore_event(event);
+    for (const auto& secret : state.secrets) {
+      (void)registry.set_subscriptions(secret.secret_name, secret.event_subscriptions, unlimited);
+    }
+    timers.drop_project(state.project_id);
+    for (const auto& timer : state.timers) {
+      registry.ensure_secret(timer.secret_name);
+      timers.arm(detail::ExpiryTimer{timer.project_id, timer.secret_name, timer.version_id,
+                                     timer.expire_time, timer.secret_type});
+    }
+    changes[state.project_id] = state.change;
+    return {};
   }
 
   StoredTimer stored(const detail::ExpiryTimer& t) const {
@@ -108,8 +187,20 @@ struct Engine::Impl {
   detail::Finisher finisher;
   // Deliveries a crash left in the store's outbox, for deliver_pending().
   std::vector<std::shared_ptr<const Notification>> pending;
-  // The dispatch layer, with its delivery workers; declared last so that it stops first.
+  // Shared stores: each project's change number as this process last saw it (guarded by
+  // mutex).
+  std::map<std::string, std::uint64_t, std::less<>> changes;
+  // Shared stores: whether the host has connected its sinks (deliver_pending was called), so
+  // that deliveries taken over from ended processes can go out.
+  std::atomic<bool> delivering{false};
+  // The dispatch layer, with its delivery workers.
   detail::Dispatcher dispatcher;
+
+  // Shared stores: follows the other processes' changes and takes over the deliveries of
+  // processes that ended. Declared last so that it stops first.
+  void follow(const std::stop_token& stop);
+  static constexpr std::size_t k_takeover_batch = 256;
+  std::jthread follower;
 };
 
 }  // namespace herald

@@ -1,6 +1,8 @@
 // Engine::open: an engine restored from what a store holds. Every check on stored data is here:
 // a value the contract forbids makes the open fail, naming it, and nothing is served from it.
 #include <cassert>
+#include <chrono>
+#include <thread>
 
 #include "engine/engine_impl.hpp"
 #include "validate/validate.hpp"
@@ -58,8 +60,55 @@ Result<std::unique_ptr<Engine>> Engine::open(std::shared_ptr<Store> store, Optio
   // Final records stay in the store (list_records reads them there); what is still in the
   // outbox waits for deliver_pending(), once the host has connected its sinks.
   impl.pending = std::move(snapshot.pending);
+  for (auto& change : snapshot.changes) impl.changes[std::move(change.project_id)] = change.change;
+  const bool shared = store->shared();
   impl.finisher.use_store(std::move(store));
+  if (shared) impl.follower = std::jthread([&impl](std::stop_token stop) { impl.follow(stop); });
   return engine;
+}
+
+// Other processes' changes reach memory here: every change number that moved is loaded and
+// applied (each project at most once per wake-up), within the wait's timeout when a
+// notification was lost. Once the host delivers (deliver_pending), the deliveries of processes
+// whose lease ran out are taken over too, every second.
+void Engine::Impl::follow(const std::stop_token& stop) {
+  using namespace std::chrono_literals;
+  Store& shared = *store();
+  auto last_takeover = std::chrono::steady_clock::now();
+  while (!stop.stop_requested()) {
+    auto changed = shared.wait_for_changes(250ms);
+    if (!changed) {
+      failures.store_failed("cannot follow the other processes' changes", changed.error());
+      std::this_thread::sleep_for(250ms);
+      continue;
+    }
+    for (const auto& change : *changed) {
+      {
+        std::shared_lock lock(mutex);
+        if (change.change <= known_change(change.project_id)) continue;
+      }
+      auto state = shared.load_project(change.project_id);
+      if (!state) {
+        failures.store_failed("cannot load project " + change.project_id, state.error());
+        continue;
+      }
+      std::unique_lock lock(mutex);
+      if (state->change <= known_change(change.project_id)) continue;  // newer here already
+      if (auto r = apply(*state); !r) {
+        failures.store_failed("cannot apply project " + change.project_id, r.error());
+      }
+    }
+    if (delivering && std::chrono::steady_clock::now() - last_takeover >= 1s) {
+      last_takeover = std::chrono::steady_clock::now();
+      auto orphans = shared.claim_orphans(k_takeover_batch);
+      if (!orphans) {
+        failures.store_failed("cannot take over the deliveries of ended processes",
+                              orphans.error());
+      } else if (!orphans->empty()) {
+        (void)dispatcher.deliver_pending(std::move(orphans).value());
+      }
+    }
+  }
 }
 
 }  // namespace herald

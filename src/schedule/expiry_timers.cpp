@@ -34,6 +34,12 @@ void ExpiryTimers::drop_secret(std::string_view project_id, std::string_view sec
   index.erase(first, last);
 }
 
+void ExpiryTimers::drop_project(std::string_view project_id) {
+  auto& index = timers_.get<by_version>();
+  const auto [first, last] = index.equal_range(boost::make_tuple(project_id));
+  index.erase(first, last);
+}
+
 std::size_t ExpiryTimers::count(std::string_view project_id, std::string_view secret_name) const {
   const auto& index = timers_.get<by_version>();
   const auto [first, last] = index.equal_range(boost::make_tuple(project_id, secret_name));

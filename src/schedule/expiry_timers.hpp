@@ -35,6 +35,8 @@ class ExpiryTimers {
               std::string_view version_id);
   /// Cancels every timer of the secret.
   void drop_secret(std::string_view project_id, std::string_view secret_name);
+  /// Cancels every timer of the project.
+  void drop_project(std::string_view project_id);
   /// Removes and answers every timer due at `now`, earliest first: each fires once.
   [[nodiscard]] std::vector<ExpiryTimer> take_due(TimePoint now);
   /// The armed timer of the version, if any.

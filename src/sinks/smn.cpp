@@ -2,15 +2,19 @@
 #include "herald/smn.hpp"
 
 #include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <climits>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <stdexcept>
+#include <stop_token>
+#include <thread>
 #include <tuple>
 
 #include <openssl/rand.h>
@@ -128,6 +132,18 @@ struct SmnTopics::Impl {
     unsubscribe_tokens.erase(s.unsubscribe_token);
   }
 
+  // Makes the topics and subscriptions of `snapshot` (checked as at open) the ones served,
+  // keeping what each topic that stays had in this process (its recent messages and
+  // in-process subscribers). Requires: mutex held exclusively, or no other thread yet.
+  Result<void> install(const StoreSnapshot& snapshot);
+  // Shared stores: follows the other processes' topics and subscriptions, and takes over the
+  // pushes of processes that ended once pushing started.
+  void follow(const std::stop_token& stop);
+  // Hands a stored pending push to the pusher, or marks it FAILED when its subscription is
+  // gone or not confirmed. Requires: pusher, mutex held (shared is enough).
+  void resume(StoredPush& stored);
+  std::jthread follower;  // stopped first in ~SmnTopics
+
   // The subscription `urn` names in `project_id` and its topic, or nulls. Requires: mutex held.
   std::pair<TopicState*, SubscriptionState*> find_subscription(std::string_view project_id,
                                                                std::string_view urn) {
@@ -160,35 +176,41 @@ SmnTopics::SmnTopics(std::string region, SmnOptions options) : impl_(std::make_u
   impl_->region = std::move(region);
   impl_->options = options;
 }
-SmnTopics::~SmnTopics() { impl_->pusher.reset(); }
+SmnTopics::~SmnTopics() {
+  impl_->follower = {};
+  impl_->pusher.reset();
+}
 
-Result<std::shared_ptr<SmnTopics>> SmnTopics::open(std::string region, std::shared_ptr<Store> store,
-                                                   SmnOptions options) {
-  auto snapshot = store->load();
-  if (!snapshot) return std::move(snapshot).error();
-  // The quota is not applied to what was stored: a lowered quota must not lose topics.
-  auto topics = std::make_shared<SmnTopics>(std::move(region), options);
-  for (const auto& stored : snapshot->topics) {
+Result<void> SmnTopics::Impl::install(const StoreSnapshot& snapshot) {
+  decltype(projects) fresh;
+  decltype(confirm_tokens) fresh_confirm;
+  decltype(unsubscribe_tokens) fresh_unsubscribe;
+  for (const auto& stored : snapshot.topics) {
     if (!validate::is_topic_name(stored.name) || !validate::project_id(stored.project_id)) {
       return Error{ErrorCode::unavailable, fmt::format("store: topic {} of project {} is not valid",
                                                        stored.name, stored.project_id)};
     }
-    SmnTopic topic{
-        fmt::format("urn:smn:{}:{}:{}", topics->impl_->region, stored.project_id, stored.name),
-        stored.name, stored.display_name};
-    topics->impl_->projects[stored.project_id].emplace(stored.name, TopicState{topic, {}, {}, {}});
+    SmnTopic topic{fmt::format("urn:smn:{}:{}:{}", region, stored.project_id, stored.name),
+                   stored.name, stored.display_name};
+    TopicState state{topic, {}, {}, {}};
+    if (const auto project = projects.find(stored.project_id); project != projects.end()) {
+      if (const auto kept = project->second.find(stored.name); kept != project->second.end()) {
+        state.messages = kept->second.messages;
+        state.subscribers = kept->second.subscribers;
+      }
+    }
+    fresh[stored.project_id].emplace(stored.name, std::move(state));
   }
-  for (const auto& stored : snapshot->subscriptions) {
+  for (const auto& stored : snapshot.subscriptions) {
     const auto damaged = [&](std::string_view what) {
       return Error{ErrorCode::unavailable,
                    fmt::format("store: subscription {} of topic {} of project {}: {}",
                                stored.subscription_id, stored.topic_name, stored.project_id, what)};
     };
-    auto& impl = *topics->impl_;
-    const auto project = impl.projects.find(stored.project_id);
-    const auto topic = project == impl.projects.end() ? decltype(project->second.end()){}
-                                                      : project->second.find(stored.topic_name);
-    if (project == impl.projects.end() || topic == project->second.end()) {
+    const auto project = fresh.find(stored.project_id);
+    const auto topic = project == fresh.end() ? decltype(project->second.end()){}
+                                              : project->second.find(stored.topic_name);
+    if (project == fresh.end() || topic == project->second.end()) {
       return damaged("its topic is not stored");
     }
     if (!is_hex128(stored.subscription_id) || !is_hex128(stored.confirm_token) ||
@@ -204,15 +226,62 @@ Result<std::shared_ptr<SmnTopics>> SmnTopics::open(std::string region, std::shar
                         topic->second.topic.topic_urn, stored.protocol, stored.endpoint,
                         stored.remark, stored.project_id, stored.confirmed ? 1 : 0},
         stored.signing_secret, stored.confirm_token, stored.unsubscribe_token};
-    impl.index(stored.project_id, state);
+    fresh_confirm[state.confirm_token] = {stored.project_id, state.subscription.subscription_urn};
+    fresh_unsubscribe[state.unsubscribe_token] = {stored.project_id,
+                                                  state.subscription.subscription_urn};
     topic->second.subscriptions.emplace(stored.subscription_id, std::move(state));
   }
+  projects = std::move(fresh);
+  confirm_tokens = std::move(fresh_confirm);
+  unsubscribe_tokens = std::move(fresh_unsubscribe);
+  return {};
+}
+
+void SmnTopics::Impl::follow(const std::stop_token& stop) {
+  using namespace std::chrono_literals;
+  std::mutex wait_mutex;
+  std::condition_variable_any wake;
+  auto last_takeover = std::chrono::steady_clock::now();
+  for (;;) {
+    {
+      std::unique_lock wait_lock(wait_mutex);
+      if (wake.wait_for(wait_lock, stop, 500ms, [] { return false; }) || stop.stop_requested()) {
+        return;
+      }
+    }
+    if (auto snapshot = store->load_topics(); snapshot) {
+      std::unique_lock lock(mutex);
+      (void)install(*snapshot);  // a damaged row keeps the topics served as they were
+    }
+    std::unique_lock lock(mutex);
+    if (!pusher || std::chrono::steady_clock::now() - last_takeover < 1s) continue;
+    last_takeover = std::chrono::steady_clock::now();
+    lock.unlock();
+    auto orphans = store->claim_orphan_pushes(256);
+    if (!orphans) continue;
+    std::shared_lock shared(mutex);
+    for (auto& stored : *orphans) resume(stored);
+  }
+}
+
+Result<std::shared_ptr<SmnTopics>> SmnTopics::open(std::string region, std::shared_ptr<Store> store,
+                                                   SmnOptions options) {
+  auto snapshot = store->load();
+  if (!snapshot) return std::move(snapshot).error();
+  // The quota is not applied to what was stored: a lowered quota must not lose topics.
+  auto topics = std::make_shared<SmnTopics>(std::move(region), options);
+  if (auto r = topics->impl_->install(*snapshot); !r) return r.error();
   if (const auto key = snapshot->settings.find(std::string(k_signing_key_setting));
       key != snapshot->settings.end()) {
     topics->impl_->signing_key_pem = key->second;
   }
   topics->impl_->pending_pushes = std::move(snapshot->pending_pushes);
+  const bool shared = store->shared();
   topics->impl_->store = std::move(store);
+  if (shared) {
+    topics->impl_->follower =
+        std::jthread([impl = topics->impl_.get()](std::stop_token stop) { impl->follow(stop); });
+  }
   return topics;
 }
 
@@ -650,37 +719,38 @@ Result<void> SmnTopics::start_pushing(SmnPushOptions options) {
       std::move(persist));
   // What a restart found pending goes out again, with its attempts so far and the same
   // message_id.
-  for (auto& stored : impl_->pending_pushes) {
-    const auto project = impl_->projects.find(stored.project_id);
-    const TopicState* topic = nullptr;
-    if (project != impl_->projects.end()) {
-      const auto it = project->second.find(stored.topic_name);
-      if (it != project->second.end()) topic = &it->second;
-    }
-    const auto sub = topic != nullptr ? topic->subscriptions.find(stored.subscription_id)
-                                      : decltype(topic->subscriptions.end()){};
-    if (topic == nullptr || sub == topic->subscriptions.end() ||
-        sub->second.subscription.status != 1) {
-      stored.status = "FAILED";
-      stored.last_error = "subscription deleted";
-      stored.next_attempt_time.reset();
-      if (impl_->store) (void)impl_->store->update_push(stored);
-      continue;
-    }
-    impl_->pusher->resume(
-        detail::SmnPushMessage{.type = detail::SmnPushMessage::Type::notification,
-                               .topic_urn = topic->topic.topic_urn,
-                               .message_id = stored.message_id,
-                               .message = stored.message,
-                               .subject = stored.subject,
-                               .timestamp = stored.timestamp,
-                               .signing_cert_url = impl_->certificate_url()},
-        {sub->second.subscription.subscription_urn, sub->second.subscription.endpoint,
-         sub->second.signing_secret, impl_->link("unsubscribe", sub->second.unsubscribe_token)},
-        stored.attempts, stored.next_attempt_time);
-  }
+  for (auto& stored : impl_->pending_pushes) impl_->resume(stored);
   impl_->pending_pushes.clear();
   return {};
+}
+
+void SmnTopics::Impl::resume(StoredPush& stored) {
+  const auto project = projects.find(stored.project_id);
+  const TopicState* topic = nullptr;
+  if (project != projects.end()) {
+    const auto it = project->second.find(stored.topic_name);
+    if (it != project->second.end()) topic = &it->second;
+  }
+  const auto sub = topic != nullptr ? topic->subscriptions.find(stored.subscription_id)
+                                    : decltype(topic->subscriptions.end()){};
+  if (topic == nullptr || sub == topic->subscriptions.end() ||
+      sub->second.subscription.status != 1) {
+    stored.status = "FAILED";
+    stored.last_error = "subscription deleted";
+    stored.next_attempt_time.reset();
+    if (store) (void)store->update_push(stored);
+    return;
+  }
+  pusher->resume(detail::SmnPushMessage{.type = detail::SmnPushMessage::Type::notification,
+                                        .topic_urn = topic->topic.topic_urn,
+                                        .message_id = stored.message_id,
+                                        .message = stored.message,
+                                        .subject = stored.subject,
+                                        .timestamp = stored.timestamp,
+                                        .signing_cert_url = certificate_url()},
+                 {sub->second.subscription.subscription_urn, sub->second.subscription.endpoint,
+                  sub->second.signing_secret, link("unsubscribe", sub->second.unsubscribe_token)},
+                 stored.attempts, stored.next_attempt_time);
 }
 
 Result<SmnDeliveryPage> SmnTopics::deliveries(std::string_view project_id,

@@ -4,9 +4,13 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -32,7 +36,8 @@ using stored_rows::k_record_columns;
 // version. Every name starts with herald_, so that herald can share a database with others.
 constexpr std::string_view k_migrations[] = {
     // 1: configuration, records (status NULL while pending: the outbox), the SMN stand-in's
-    // topics, subscriptions and pushes, and herald's settings.
+    // topics, subscriptions and pushes, and herald's settings; each project's change number
+    // (herald_projects), and the processes' leases on the deliveries and pushes they own.
     R"sql(
 CREATE TABLE herald_events (
   project_id TEXT NOT NULL, name TEXT NOT NULL, event_id TEXT NOT NULL,
@@ -55,7 +60,8 @@ CREATE TABLE herald_records (
   event_name TEXT NOT NULL, event_id TEXT NOT NULL, trigger_event_type TEXT NOT NULL,
   secret_name TEXT NOT NULL, secret_type TEXT NOT NULL, version_id TEXT,
   trigger_time BIGINT NOT NULL, target_type TEXT NOT NULL, target_id TEXT NOT NULL,
-  target_name TEXT NOT NULL, content TEXT NOT NULL, status TEXT, reason TEXT NOT NULL);
+  target_name TEXT NOT NULL, content TEXT NOT NULL, status TEXT, reason TEXT NOT NULL,
+  owner TEXT NOT NULL);
 CREATE INDEX herald_records_by_project ON herald_records (project_id, sequence);
 CREATE INDEX herald_records_pending ON herald_records (sequence) WHERE status IS NULL;
 CREATE INDEX herald_records_final_by_time ON herald_records (trigger_time)
@@ -74,9 +80,12 @@ CREATE TABLE herald_smn_pushes (
   project_id TEXT NOT NULL, topic_name TEXT NOT NULL, subscription_id TEXT NOT NULL,
   message TEXT NOT NULL, subject TEXT NOT NULL, timestamp BIGINT NOT NULL, status TEXT NOT NULL,
   attempts BIGINT NOT NULL, last_http_status INTEGER, last_error TEXT NOT NULL,
-  next_attempt_time BIGINT, UNIQUE (message_id, subscription_id));
+  next_attempt_time BIGINT, owner TEXT NOT NULL, UNIQUE (message_id, subscription_id));
 CREATE INDEX herald_smn_pushes_by_topic ON herald_smn_pushes (project_id, topic_name, sequence);
 CREATE INDEX herald_smn_pushes_pending ON herald_smn_pushes (sequence) WHERE status = 'PENDING';
+CREATE SEQUENCE herald_change_numbers;
+CREATE TABLE herald_projects (project_id TEXT PRIMARY KEY, change BIGINT NOT NULL);
+CREATE TABLE herald_processes (process_id TEXT PRIMARY KEY, lease_until BIGINT NOT NULL);
 )sql",
 };
 static_assert(std::size(k_migrations) == k_postgres_schema_version);
@@ -85,6 +94,10 @@ static_assert(std::size(k_migrations) == k_postgres_schema_version);
 constexpr std::string_view k_schema_lock = "SELECT pg_advisory_xact_lock(7165482341)";
 
 Error unavailable(std::string message) { return Error{ErrorCode::unavailable, std::move(message)}; }
+
+// The database's clock, in ms since the epoch: leases and expiry timers go by it, so that the
+// processes' own clocks need not agree.
+#define HERALD_DB_NOW "(extract(epoch from clock_timestamp()) * 1000)::bigint"
 
 // Every statement herald prepares, by name; prepared anew on each (re)connection.
 struct StatementText {
@@ -116,8 +129,65 @@ std::vector<StatementText> statements() {
       {"put_record",
        "INSERT INTO herald_records (notification_id, project_id, event_name, event_id,"
        " trigger_event_type, secret_name, secret_type, version_id, trigger_time, target_type,"
-       " target_id, target_name, content, status, reason) VALUES"
-       " ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,NULL,'') ON CONFLICT DO NOTHING"},
+       " target_id, target_name, content, status, reason, owner) VALUES"
+       " ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,NULL,'',$14) ON CONFLICT DO NOTHING"},
+      // The outbox of processes whose lease ran out, taken over by $1.
+      {"claim_records",
+       "UPDATE herald_records SET owner = $1 WHERE sequence IN (SELECT r.sequence FROM"
+       " herald_records r LEFT JOIN herald_processes p ON p.process_id = r.owner WHERE"
+       " r.status IS NULL AND r.owner <> $1 AND (p.process_id IS NULL OR p.lease_until "
+       "< " HERALD_DB_NOW ") ORDER BY r.sequence LIMIT $2 FOR UPDATE OF r SKIP LOCKED) RETURNING " +
+           std::string(k_record_columns.substr(7)) + ", sequence"},
+      {"own_records", std::string(k_record_columns) +
+                          " FROM herald_records WHERE status IS NULL AND owner = $1 ORDER BY"
+                          " sequence"},
+      {"claim_pushes",
+       "UPDATE herald_smn_pushes SET owner = $1 WHERE sequence IN (SELECT s.sequence FROM"
+       " herald_smn_pushes s LEFT JOIN herald_processes p ON p.process_id = s.owner WHERE"
+       " s.status = 'PENDING' AND s.owner <> $1 AND (p.process_id IS NULL OR p.lease_until "
+       "< " HERALD_DB_NOW ") ORDER BY s.sequence LIMIT $2 FOR UPDATE OF s SKIP LOCKED) RETURNING " +
+           std::string(k_push_columns) + ", sequence"},
+      {"own_pushes", "SELECT " + std::string(k_push_columns) +
+                         " FROM herald_smn_pushes WHERE status = 'PENDING' AND owner = $1 ORDER BY"
+                         " sequence"},
+      {"renew_process",
+       "INSERT INTO herald_processes VALUES ($1, " HERALD_DB_NOW " + $2) ON CONFLICT (process_id)"
+       " DO UPDATE SET lease_until = " HERALD_DB_NOW " + $2"},
+      {"forget_process", "DELETE FROM herald_processes WHERE process_id = $1"},
+      {"sweep_processes",
+       "DELETE FROM herald_processes WHERE lease_until < " HERALD_DB_NOW " - $1"},
+      // A project's changes: the row lock serialises them across processes.
+      {"ensure_project", "INSERT INTO herald_projects VALUES ($1, 0) ON CONFLICT DO NOTHING"},
+      {"lock_project", "SELECT change FROM herald_projects WHERE project_id = $1 FOR UPDATE"},
+      {"bump_project",
+       "UPDATE herald_projects SET change = nextval('herald_change_numbers') WHERE project_id = $1"
+       " RETURNING change"},
+      {"notify_change", "SELECT pg_notify('herald_changes', $1)"},
+      {"all_topics", "SELECT project_id, name, display_name FROM herald_smn_topics ORDER BY 1, 2"},
+      {"all_smn_subscriptions",
+       "SELECT project_id, topic_name, subscription_id, protocol, endpoint, remark, confirmed,"
+       " signing_secret, confirm_token, unsubscribe_token FROM herald_smn_subscriptions ORDER BY"
+       " 1, 2, 3"},
+      {"project_change", "SELECT change FROM herald_projects WHERE project_id = $1"},
+      {"all_changes", "SELECT project_id, change FROM herald_projects"},
+      {"project_events",
+       "SELECT project_id, name, event_id, event_types, state, create_time, update_time,"
+       " target_type, target_id, target_name FROM herald_events WHERE project_id = $1 ORDER BY"
+       " name"},
+      {"project_secrets",
+       "SELECT s.project_id, s.secret_name, b.event_name FROM herald_secrets s LEFT JOIN"
+       " herald_subscriptions b USING (project_id, secret_name) WHERE s.project_id = $1 ORDER BY"
+       " 1, 2, b.position"},
+      {"project_timers",
+       "SELECT project_id, secret_name, version_id, expire_time, secret_type FROM"
+       " herald_expiry_timers WHERE project_id = $1 ORDER BY 1, 2, 3"},
+      // Fires once: whoever deletes the due row fires it.
+      {"claim_timer",
+       "DELETE FROM herald_expiry_timers WHERE project_id = $1 AND secret_name = $2 AND"
+       " version_id = $3 AND expire_time <= " HERALD_DB_NOW " RETURNING 1"},
+      {"find_timer",
+       "SELECT 1 FROM herald_expiry_timers WHERE project_id = $1 AND secret_name = $2 AND"
+       " version_id = $3"},
       // Bounded: a store that comes back to a long backlog prunes it over many transactions.
       {"prune_records",
        "DELETE FROM herald_records WHERE sequence IN (SELECT sequence FROM herald_records WHERE"
@@ -144,8 +214,9 @@ std::vector<StatementText> statements() {
        "DELETE FROM herald_smn_subscriptions WHERE project_id = $1 AND subscription_id = $2"},
       {"put_setting",
        "INSERT INTO herald_settings VALUES ($1,$2) ON CONFLICT (name) DO UPDATE SET value = $2"},
-      {"put_push", "INSERT INTO herald_smn_pushes (" + std::string(k_push_columns) +
-                       ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT DO NOTHING"},
+      {"put_push",
+       "INSERT INTO herald_smn_pushes (" + std::string(k_push_columns) +
+           ", owner) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT DO NOTHING"},
       {"update_push",
        "UPDATE herald_smn_pushes SET status = $1, attempts = $2, last_http_status = $3,"
        " last_error = $4, next_attempt_time = $5 WHERE message_id = $6 AND subscription_id = $7"},
@@ -365,10 +436,7 @@ std::string describe(PGconn* conn) {
                      host != nullptr ? host : "?");
 }
 
-// Held by the writing connection for as long as it lives: one herald process per database,
-// until processes follow each other's changes (their in-memory indexes would disagree).
-constexpr std::string_view k_process_lock = "SELECT pg_try_advisory_lock(7165482342)";
-
+// Which connection: the writers' answer what the readers' never need (kept for messages).
 enum class Role { writer, reader };
 
 // A new connection, quiet and in UTC, holding the process lock when it writes; its statements
@@ -390,18 +458,7 @@ Result<Connection> open_connection(const std::string& conninfo, const PostgresSt
   if (auto r = connection.quiet(); !r) {
     return unavailable(fmt::format("store {}: {}", description, r.error().message));
   }
-  if (role == Role::writer) {
-    auto locked = connection.command(std::string(k_process_lock));
-    if (!locked) {
-      return unavailable(fmt::format("store {}: {}", description, locked.error().message));
-    }
-    if (PgRow(*locked, 0).view(0) != "t") {
-      return unavailable(fmt::format(
-          "store {}: store in use by another process (herald does not yet run several processes "
-          "on one PostgreSQL database)",
-          description));
-    }
-  }
+  (void)role;
   return connection;
 }
 
@@ -420,22 +477,79 @@ bool worth_retrying(const Failure& failure) {
   return failure.sqlstate == "40001" || failure.sqlstate == "40P01";
 }
 
+class PostgresStore;
+
+// A change of one project, on the store's changer_ connection, holding change_mutex_ and the
+// project's row lock until commit or destruction.
+class PgProjectChange final : public ProjectChange {
+ public:
+  PgProjectChange(PostgresStore& store, std::unique_lock<std::mutex> lock, std::string project_id,
+                  std::uint64_t change);
+  ~PgProjectChange() override;
+  PgProjectChange(const PgProjectChange&) = delete;
+  PgProjectChange& operator=(const PgProjectChange&) = delete;
+
+  [[nodiscard]] std::uint64_t change() const override { return change_; }
+  Result<ProjectState> load() override;
+  Result<std::uint64_t> commit() override;
+
+ private:
+  PostgresStore& store_;
+  std::unique_lock<std::mutex> lock_;
+  std::string project_id_;
+  std::uint64_t change_;
+  bool finished_ = false;
+};
+
 class PostgresStore final : public Store {
  public:
   PostgresStore(std::string conninfo, std::string description, PostgresStoreOptions options,
-                Connection writer, Connection reader)
+                Connection writer, Connection reader, Connection changer, Connection listener,
+                Connection leaser, std::string process_id)
       : conninfo_(std::move(conninfo)),
         description_(std::move(description)),
         options_(std::move(options)),
+        process_id_(std::move(process_id)),
         writer_(std::move(writer)),
-        reader_(std::move(reader)) {}
+        reader_(std::move(reader)),
+        changer_(std::move(changer)),
+        listener_(std::move(listener)),
+        leaser_(std::move(leaser)) {
+    lease_thread_ = std::thread([this] { renew_leases(); });
+  }
+
+  ~PostgresStore() override {
+    {
+      std::lock_guard lock(lease_mutex_);
+      stopping_ = true;
+    }
+    lease_wanted_.notify_all();
+    lease_thread_.join();
+    // What this process still had in hand goes to the others at once.
+    if (leaser_.healthy()) {
+      (void)leaser_.run("forget_process", Params().add(process_id_));
+    }
+  }
+
+  [[nodiscard]] bool shared() const override { return true; }
 
   Result<StoreSnapshot> load() override {
     std::lock_guard lock(write_mutex_);
+    // Deliveries and pushes of processes that ended become this one's first.
+    auto claimed = in_transaction(writer_, Role::writer, "BEGIN", [&]() -> Outcome<void> {
+      for (const char* claim : {"claim_records", "claim_pushes"}) {
+        if (auto r = writer_.run(claim, Params().add(process_id_).add(INT64_MAX)); !r) {
+          return std::move(r).error();
+        }
+      }
+      return {};
+    });
+    if (!claimed) return failed("load", claimed.error());
     StoreSnapshot snapshot;
     // One snapshot of the database: REPEATABLE READ, read only.
-    auto read =
-        in_transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [&]() -> Outcome<void> {
+    auto read = in_transaction(
+        writer_, Role::writer, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        [&]() -> Outcome<void> {
           snapshot = StoreSnapshot{};
           auto events = writer_.command(
               "SELECT project_id, name, event_id, event_types, state, create_time, update_time,"
@@ -451,17 +565,8 @@ class PostgresStore final : public Store {
               "SELECT s.project_id, s.secret_name, b.event_name FROM herald_secrets s LEFT JOIN"
               " herald_subscriptions b USING (project_id, secret_name) ORDER BY 1, 2, b.position");
           if (!secrets) return std::move(secrets).error();
-          for (int i = 0; i < secrets->rows(); ++i) {
-            const PgRow row(*secrets, i);
-            if (snapshot.secrets.empty() || snapshot.secrets.back().project_id != row.view(0) ||
-                snapshot.secrets.back().secret_name != row.view(1)) {
-              snapshot.secrets.push_back({row.text(0), row.text(1), {}});
-            }
-            if (!row.is_null(2)) snapshot.secrets.back().event_subscriptions.push_back(row.text(2));
-          }
-          auto pending =
-              writer_.command(std::string(k_record_columns) +
-                              " FROM herald_records WHERE status IS NULL ORDER BY sequence");
+          append_secrets(*secrets, snapshot.secrets);
+          auto pending = writer_.run("own_records", Params().add(process_id_));
           if (!pending) return std::move(pending).error();
           for (int i = 0; i < pending->rows(); ++i) {
             auto notification =
@@ -469,28 +574,8 @@ class PostgresStore final : public Store {
             if (!notification) return Failure{"", notification.error().message()};
             snapshot.pending.push_back(std::move(notification).value());
           }
-          auto topics = writer_.command(
-              "SELECT project_id, name, display_name FROM herald_smn_topics ORDER BY 1, 2");
-          if (!topics) return std::move(topics).error();
-          for (int i = 0; i < topics->rows(); ++i) {
-            const PgRow row(*topics, i);
-            snapshot.topics.push_back(StoredTopic{row.text(0), row.text(1), row.text(2)});
-          }
-          auto smn = writer_.command(
-              "SELECT project_id, topic_name, subscription_id, protocol, endpoint, remark, "
-              "confirmed,"
-              " signing_secret, confirm_token, unsubscribe_token FROM herald_smn_subscriptions"
-              " ORDER BY 1, 2, 3");
-          if (!smn) return std::move(smn).error();
-          for (int i = 0; i < smn->rows(); ++i) {
-            const PgRow row(*smn, i);
-            snapshot.subscriptions.push_back(StoredSubscription{
-                row.text(0), row.text(1), row.text(2), row.text(3), row.text(4), row.text(5),
-                row.view(6) == "t", row.text(7), row.text(8), row.text(9)});
-          }
-          auto pushes = writer_.command("SELECT " + std::string(k_push_columns) +
-                                        " FROM herald_smn_pushes WHERE status = 'PENDING'"
-                                        " ORDER BY sequence");
+          if (auto r = load_topics_on(writer_, snapshot); !r) return r;
+          auto pushes = writer_.run("own_pushes", Params().add(process_id_));
           if (!pushes) return std::move(pushes).error();
           for (int i = 0; i < pushes->rows(); ++i) {
             snapshot.pending_pushes.push_back(stored_rows::push_of(PgRow(*pushes, i)));
@@ -505,147 +590,319 @@ class PostgresStore final : public Store {
               "SELECT project_id, secret_name, version_id, expire_time, secret_type FROM"
               " herald_expiry_timers ORDER BY 1, 2, 3");
           if (!timers) return std::move(timers).error();
-          for (int i = 0; i < timers->rows(); ++i) {
-            const PgRow row(*timers, i);
-            const auto type = parse_secret_type(row.view(4));
-            if (!type)
-              return Failure{"", damaged("an expiry timer has an unknown secret_type").message()};
-            snapshot.timers.push_back(StoredTimer{row.text(0), row.text(1), row.text(2),
-                                                  from_epoch_ms(row.integer(3)), *type});
-          }
+          if (auto r = append_timers(*timers, snapshot.timers); !r) return r;
+          auto changes = writer_.run("all_changes", Params());
+          if (!changes) return std::move(changes).error();
+          snapshot.changes = change_numbers(*changes);
           return {};
         });
     if (!read) return failed("load", read.error());
     return snapshot;
   }
 
+  Result<std::unique_ptr<ProjectChange>> begin_change(std::string_view project_id) override {
+    std::unique_lock lock(change_mutex_);
+    const auto deadline = std::chrono::steady_clock::now() + k_write_retry_window;
+    for (;;) {
+      if (!reconnect(changer_, Role::writer, deadline)) {
+        return unavailable("store: write failed: cannot reach the database: " + changer_.error());
+      }
+      auto begun = [&]() -> Outcome<PgResult> {
+        if (auto r = changer_.command("BEGIN"); !r) return r;
+        if (auto r = changer_.run("ensure_project", Params().add(project_id)); !r) return r;
+        return changer_.run("lock_project", Params().add(project_id));
+      }();
+      if (begun) {
+        const auto change = static_cast<std::uint64_t>(PgRow(*begun, 0).integer(0));
+        change_owner_ = std::this_thread::get_id();
+        return std::unique_ptr<ProjectChange>(std::make_unique<PgProjectChange>(
+            *this, std::move(lock), std::string(project_id), change));
+      }
+      if (changer_.healthy()) (void)changer_.command("ROLLBACK");
+      const bool again = begun.error().connection_lost || worth_retrying(begun.error());
+      if (!again || std::chrono::steady_clock::now() >= deadline) {
+        return failed("write", begun.error());
+      }
+    }
+  }
+
+  Result<std::vector<ProjectChangeNumber>> wait_for_changes(
+      std::chrono::milliseconds timeout) override {
+    std::lock_guard lock(listen_mutex_);
+    if (!listening_ || !listener_.healthy()) {
+      // A new connection may have missed notifications: every project is answered.
+      if (!reconnect(listener_, Role::reader, std::chrono::steady_clock::now() + timeout)) {
+        return unavailable("store: cannot reach the database: " + listener_.error());
+      }
+      if (auto r = listener_.command("LISTEN herald_changes"); !r) {
+        return failed("listen", r.error());
+      }
+      listening_ = true;
+      return all_change_numbers();
+    }
+    pollfd wait{PQsocket(listener_.raw()), POLLIN, 0};
+    const int ready = ::poll(&wait, 1, static_cast<int>(timeout.count()));
+    if (ready > 0 && PQconsumeInput(listener_.raw()) == 0) {
+      listening_ = false;
+      return unavailable("store: lost the database connection: " + listener_.error());
+    }
+    std::vector<std::string> notified;
+    while (PGnotify* notify = PQnotifies(listener_.raw())) {
+      notified.emplace_back(notify->extra);
+      PQfreemem(notify);
+    }
+    if (notified.empty()) return all_change_numbers();
+    std::ranges::sort(notified);
+    notified.erase(std::unique(notified.begin(), notified.end()), notified.end());
+    std::vector<ProjectChangeNumber> changes;
+    for (const auto& project : notified) {
+      auto found = listener_.run("project_change", Params().add(project));
+      if (!found) return failed("read", found.error());
+      changes.push_back({project, found->rows() == 0
+                                      ? 0
+                                      : static_cast<std::uint64_t>(PgRow(*found, 0).integer(0))});
+    }
+    return changes;
+  }
+
+  Result<ProjectState> load_project(std::string_view project_id) override {
+    std::lock_guard lock(read_mutex_);
+    const auto deadline = std::chrono::steady_clock::now() + k_write_retry_window;
+    for (;;) {
+      if (!reconnect(reader_, Role::reader, deadline)) {
+        return unavailable("store: read failed: cannot reach the database: " + reader_.error());
+      }
+      ProjectState state;
+      auto read = [&]() -> Outcome<void> {
+        if (auto r = reader_.command("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r) {
+          return std::move(r).error();
+        }
+        if (auto r = load_project_on(reader_, project_id, state); !r) return r;
+        if (auto r = reader_.command("COMMIT"); !r) return std::move(r).error();
+        return {};
+      }();
+      if (read) return state;
+      if (reader_.healthy()) (void)reader_.command("ROLLBACK");
+      if (!read.error().connection_lost || std::chrono::steady_clock::now() >= deadline) {
+        return failed("read", read.error());
+      }
+    }
+  }
+
+  Result<StoreSnapshot> load_topics() override {
+    std::lock_guard lock(read_mutex_);
+    const auto deadline = std::chrono::steady_clock::now() + k_write_retry_window;
+    for (;;) {
+      if (!reconnect(reader_, Role::reader, deadline)) {
+        return unavailable("store: read failed: cannot reach the database: " + reader_.error());
+      }
+      StoreSnapshot snapshot;
+      auto read = [&]() -> Outcome<void> {
+        if (auto r = reader_.command("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r) {
+          return std::move(r).error();
+        }
+        if (auto r = load_topics_on(reader_, snapshot); !r) return r;
+        if (auto r = reader_.command("COMMIT"); !r) return std::move(r).error();
+        return {};
+      }();
+      if (read) return snapshot;
+      if (reader_.healthy()) (void)reader_.command("ROLLBACK");
+      if (!read.error().connection_lost || std::chrono::steady_clock::now() >= deadline) {
+        return failed("read", read.error());
+      }
+    }
+  }
+
+  Result<TimerClaim> claim_timer(const StoredTimer& t) override {
+    std::optional<TimerClaim> claim;
+    auto r = write([&](Connection& c) -> Outcome<PgResult> {
+      const auto key = Params().add(t.project_id).add(t.secret_name).add(t.version_id);
+      auto removed = c.run("claim_timer", key);
+      if (!removed || removed->rows() > 0) {
+        claim = TimerClaim::fire;
+        return removed;
+      }
+      auto still = c.run("find_timer", key);
+      if (still) claim = still->rows() > 0 ? TimerClaim::not_due : TimerClaim::gone;
+      return still;
+    });
+    if (!r) return r.error();
+    return *claim;
+  }
+
+  Result<std::vector<std::shared_ptr<const Notification>>> claim_orphans(
+      std::size_t limit) override {
+    std::vector<std::shared_ptr<const Notification>> claimed;
+    auto r = write([&](Connection& c) -> Outcome<PgResult> {
+      claimed.clear();
+      auto rows =
+          c.run("claim_records", Params().add(process_id_).add(static_cast<std::int64_t>(limit)));
+      if (!rows) return rows;
+      std::vector<std::pair<std::int64_t, std::shared_ptr<const Notification>>> found;
+      for (int i = 0; i < rows->rows(); ++i) {
+        const PgRow row(*rows, i);
+        auto notification = stored_rows::notification_of(row, damaged_function());
+        if (!notification) return Failure{"", notification.error().message()};
+        found.emplace_back(row.integer(13), std::move(notification).value());
+      }
+      std::ranges::sort(found, {}, &decltype(found)::value_type::first);
+      for (auto& [sequence, notification] : found) claimed.push_back(std::move(notification));
+      return rows;
+    });
+    if (!r) return r.error();
+    return claimed;
+  }
+
+  Result<std::vector<StoredPush>> claim_orphan_pushes(std::size_t limit) override {
+    std::vector<std::pair<std::int64_t, StoredPush>> found;
+    auto r = write([&](Connection& c) -> Outcome<PgResult> {
+      found.clear();
+      auto rows =
+          c.run("claim_pushes", Params().add(process_id_).add(static_cast<std::int64_t>(limit)));
+      if (!rows) return rows;
+      for (int i = 0; i < rows->rows(); ++i) {
+        const PgRow row(*rows, i);
+        found.emplace_back(row.integer(12), stored_rows::push_of(row));
+      }
+      return rows;
+    });
+    if (!r) return r.error();
+    std::ranges::sort(found, {}, &decltype(found)::value_type::first);
+    std::vector<StoredPush> claimed;
+    for (auto& [sequence, push] : found) claimed.push_back(std::move(push));
+    return claimed;
+  }
+
   Result<void> put_event(std::string_view project_id, const Event& e) override {
-    return write([&] {
-      return writer_.run("put_event", Params()
-                                          .add(project_id)
-                                          .add(e.name)
-                                          .add(e.event_id)
-                                          .add(stored_rows::join_types(e.event_types))
-                                          .add(to_string(e.state))
-                                          .add(to_epoch_ms(e.create_time))
-                                          .add(to_epoch_ms(e.update_time))
-                                          .add(e.notification.target_type)
-                                          .add(e.notification.target_id)
-                                          .add(e.notification.target_name));
+    return write([&](Connection& c) {
+      return c.run("put_event", Params()
+                                    .add(project_id)
+                                    .add(e.name)
+                                    .add(e.event_id)
+                                    .add(stored_rows::join_types(e.event_types))
+                                    .add(to_string(e.state))
+                                    .add(to_epoch_ms(e.create_time))
+                                    .add(to_epoch_ms(e.update_time))
+                                    .add(e.notification.target_type)
+                                    .add(e.notification.target_id)
+                                    .add(e.notification.target_name));
     });
   }
   Result<void> delete_event(std::string_view project_id, std::string_view name) override {
-    return write([&] { return writer_.run("delete_event", Params().add(project_id).add(name)); });
+    return write(
+        [&](Connection& c) { return c.run("delete_event", Params().add(project_id).add(name)); });
   }
   Result<void> put_secret(std::string_view project_id, std::string_view secret_name,
                           std::span<const std::string> names) override {
-    return write([&]() -> Outcome<PgResult> {
+    return write([&](Connection& c) -> Outcome<PgResult> {
       const auto key = Params().add(project_id).add(secret_name);
-      if (auto r = writer_.run("put_secret", key); !r) return r;
-      auto r = writer_.run("clear_subscriptions", key);
+      if (auto r = c.run("put_secret", key); !r) return r;
+      auto r = c.run("clear_subscriptions", key);
       for (std::size_t i = 0; r && i < names.size(); ++i) {
-        r = writer_.run("put_subscription", Params()
-                                                .add(project_id)
-                                                .add(secret_name)
-                                                .add(static_cast<std::int64_t>(i))
-                                                .add(names[i]));
+        r = c.run("put_subscription", Params()
+                                          .add(project_id)
+                                          .add(secret_name)
+                                          .add(static_cast<std::int64_t>(i))
+                                          .add(names[i]));
       }
       return r;
     });
   }
   Result<void> delete_secret(std::string_view project_id, std::string_view secret_name) override {
-    return write([&]() -> Outcome<PgResult> {
+    return write([&](Connection& c) -> Outcome<PgResult> {
       const auto key = Params().add(project_id).add(secret_name);
-      if (auto r = writer_.run("clear_subscriptions", key); !r) return r;
-      if (auto r = writer_.run("delete_timers_of_secret", key); !r) return r;
-      return writer_.run("delete_secret", key);
+      if (auto r = c.run("clear_subscriptions", key); !r) return r;
+      if (auto r = c.run("delete_timers_of_secret", key); !r) return r;
+      return c.run("delete_secret", key);
     });
   }
   Result<void> put_timer(const StoredTimer& t) override {
-    return write([&] {
-      return writer_.run("put_timer", Params()
-                                          .add(t.project_id)
-                                          .add(t.secret_name)
-                                          .add(t.version_id)
-                                          .add(to_epoch_ms(t.expire_time))
-                                          .add(to_string(t.secret_type)));
+    return write([&](Connection& c) {
+      return c.run("put_timer", Params()
+                                    .add(t.project_id)
+                                    .add(t.secret_name)
+                                    .add(t.version_id)
+                                    .add(to_epoch_ms(t.expire_time))
+                                    .add(to_string(t.secret_type)));
     });
   }
   Result<void> delete_timer(std::string_view project_id, std::string_view secret_name,
                             std::string_view version_id) override {
-    return write([&] {
-      return writer_.run("delete_timer", Params().add(project_id).add(secret_name).add(version_id));
+    return write([&](Connection& c) {
+      return c.run("delete_timer", Params().add(project_id).add(secret_name).add(version_id));
     });
   }
   Result<void> put_topic(const StoredTopic& topic) override {
-    return write([&] {
-      return writer_.run("put_topic",
-                         Params().add(topic.project_id).add(topic.name).add(topic.display_name));
+    return write([&](Connection& c) {
+      return c.run("put_topic",
+                   Params().add(topic.project_id).add(topic.name).add(topic.display_name));
     });
   }
   Result<void> delete_topic(std::string_view project_id, std::string_view name) override {
-    return write([&]() -> Outcome<PgResult> {
+    return write([&](Connection& c) -> Outcome<PgResult> {
       const auto key = Params().add(project_id).add(name);
-      if (auto r = writer_.run("delete_topic_subscriptions", key); !r) return r;
-      return writer_.run("delete_topic", key);
+      if (auto r = c.run("delete_topic_subscriptions", key); !r) return r;
+      return c.run("delete_topic", key);
     });
   }
   Result<void> put_subscription(const StoredSubscription& s) override {
-    return write([&] {
-      return writer_.run("put_smn_subscription", Params()
-                                                     .add(s.project_id)
-                                                     .add(s.subscription_id)
-                                                     .add(s.topic_name)
-                                                     .add(s.protocol)
-                                                     .add(s.endpoint)
-                                                     .add(s.remark)
-                                                     .add(s.confirmed)
-                                                     .add(s.signing_secret)
-                                                     .add(s.confirm_token)
-                                                     .add(s.unsubscribe_token));
+    return write([&](Connection& c) {
+      return c.run("put_smn_subscription", Params()
+                                               .add(s.project_id)
+                                               .add(s.subscription_id)
+                                               .add(s.topic_name)
+                                               .add(s.protocol)
+                                               .add(s.endpoint)
+                                               .add(s.remark)
+                                               .add(s.confirmed)
+                                               .add(s.signing_secret)
+                                               .add(s.confirm_token)
+                                               .add(s.unsubscribe_token));
     });
   }
   Result<void> delete_subscription(std::string_view project_id,
                                    std::string_view subscription_id) override {
-    return write([&] {
-      return writer_.run("delete_smn_subscription", Params().add(project_id).add(subscription_id));
+    return write([&](Connection& c) {
+      return c.run("delete_smn_subscription", Params().add(project_id).add(subscription_id));
     });
   }
   Result<void> put_setting(std::string_view name, std::string_view value) override {
-    return write([&] { return writer_.run("put_setting", Params().add(name).add(value)); });
+    return write(
+        [&](Connection& c) { return c.run("put_setting", Params().add(name).add(value)); });
   }
   Result<void> put_pushes(std::span<const StoredPush> pushes) override {
-    return write([&]() -> Outcome<PgResult> {
-      Outcome<PgResult> r = writer_.command("SELECT 1");
+    return write([&](Connection& c) -> Outcome<PgResult> {
+      Outcome<PgResult> r = c.command("SELECT 1");
       for (const auto& p : pushes) {
         if (!r) break;
-        r = writer_.run("put_push", Params()
-                                        .add(p.message_id)
-                                        .add(p.project_id)
-                                        .add(p.topic_name)
-                                        .add(p.subscription_id)
-                                        .add(p.message)
-                                        .add(p.subject)
-                                        .add(p.timestamp)
-                                        .add(p.status)
-                                        .add(static_cast<std::int64_t>(p.attempts))
-                                        .add_optional(p.last_http_status)
-                                        .add(p.last_error)
-                                        .add_optional(p.next_attempt_time));
+        r = c.run("put_push", Params()
+                                  .add(p.message_id)
+                                  .add(p.project_id)
+                                  .add(p.topic_name)
+                                  .add(p.subscription_id)
+                                  .add(p.message)
+                                  .add(p.subject)
+                                  .add(p.timestamp)
+                                  .add(p.status)
+                                  .add(static_cast<std::int64_t>(p.attempts))
+                                  .add_optional(p.last_http_status)
+                                  .add(p.last_error)
+                                  .add_optional(p.next_attempt_time)
+                                  .add(process_id_));
       }
       return r;
     });
   }
   Result<void> update_push(const StoredPush& p) override {
-    return write([&] {
-      return writer_.run("update_push", Params()
-                                            .add(p.status)
-                                            .add(static_cast<std::int64_t>(p.attempts))
-                                            .add_optional(p.last_http_status)
-                                            .add(p.last_error)
-                                            .add_optional(p.next_attempt_time)
-                                            .add(p.message_id)
-                                            .add(p.subscription_id));
+    return write([&](Connection& c) {
+      return c.run("update_push", Params()
+                                      .add(p.status)
+                                      .add(static_cast<std::int64_t>(p.attempts))
+                                      .add_optional(p.last_http_status)
+                                      .add(p.last_error)
+                                      .add_optional(p.next_attempt_time)
+                                      .add(p.message_id)
+                                      .add(p.subscription_id));
     });
   }
   Result<std::vector<StoredPush>> list_pushes(std::string_view project_id,
@@ -673,8 +930,8 @@ class PostgresStore final : public Store {
 
   Result<void> begin_deliveries(std::span<const Notification* const> notifications,
                                 TimePoint prune_before) override {
-    return write([&]() -> Outcome<PgResult> {
-      Outcome<PgResult> r = prune(prune_before);
+    return write([&](Connection& c) -> Outcome<PgResult> {
+      Outcome<PgResult> r = prune(c, prune_before);
       for (const Notification* n : notifications) {
         if (!r) break;
         Params params;
@@ -694,19 +951,21 @@ class PostgresStore final : public Store {
             .add(n->target.target_type)
             .add(n->target.target_id)
             .add(n->target.target_name)
-            .add(n->message());
-        r = writer_.run("put_record", params);
+            .add(n->message())
+            .add(process_id_);
+        r = c.run("put_record", params);
       }
       return r;
     });
   }
 
-  // Committed before it answers: a status is final once, and a listing after it sees it.
+  // Committed before it answers, and only over a status not final yet: a delivery made by two
+  // processes (one that was thought dead) is finalised once.
   Result<void> finish_delivery(std::string_view notification_id, NotificationStatus status,
                                std::string_view reason) override {
-    return write([&] {
-      return writer_.run("finish_record",
-                         Params().add(to_string(status)).add(reason).add(notification_id));
+    return write([&](Connection& c) {
+      return c.run("finish_record",
+                   Params().add(to_string(status)).add(reason).add(notification_id));
     });
   }
 
@@ -751,6 +1010,8 @@ class PostgresStore final : public Store {
   }
 
  private:
+  friend class PgProjectChange;
+
   // How long a write is retried while the database cannot be reached (contract §8: then 503).
   static constexpr auto k_write_retry_window = std::chrono::seconds(5);
   static constexpr int k_max_conflict_retries = 20;
@@ -771,6 +1032,85 @@ class PostgresStore final : public Store {
     return unavailable(fmt::format("store: {} failed: {}", what, failure.message));
   }
 
+  // Secrets with their subscriptions, from rows (project_id, secret_name, event_name or NULL)
+  // ordered by project, secret and position.
+  static void append_secrets(PgResult& rows, std::vector<StoredSecret>& secrets) {
+    for (int i = 0; i < rows.rows(); ++i) {
+      const PgRow row(rows, i);
+      if (secrets.empty() || secrets.back().project_id != row.view(0) ||
+          secrets.back().secret_name != row.view(1)) {
+        secrets.push_back({row.text(0), row.text(1), {}});
+      }
+      if (!row.is_null(2)) secrets.back().event_subscriptions.push_back(row.text(2));
+    }
+  }
+  Outcome<void> append_timers(PgResult& rows, std::vector<StoredTimer>& timers) const {
+    for (int i = 0; i < rows.rows(); ++i) {
+      const PgRow row(rows, i);
+      const auto type = parse_secret_type(row.view(4));
+      if (!type)
+        return Failure{"", damaged("an expiry timer has an unknown secret_type").message()};
+      timers.push_back(
+          StoredTimer{row.text(0), row.text(1), row.text(2), from_epoch_ms(row.integer(3)), *type});
+    }
+    return {};
+  }
+  static std::vector<ProjectChangeNumber> change_numbers(PgResult& rows) {
+    std::vector<ProjectChangeNumber> changes;
+    for (int i = 0; i < rows.rows(); ++i) {
+      const PgRow row(rows, i);
+      changes.push_back({row.text(0), static_cast<std::uint64_t>(row.integer(1))});
+    }
+    return changes;
+  }
+  // Requires: listen_mutex_ held.
+  Result<std::vector<ProjectChangeNumber>> all_change_numbers() {
+    auto rows = listener_.run("all_changes", Params());
+    if (!rows) return failed("read", rows.error());
+    return change_numbers(*rows);
+  }
+
+  // The SMN topics and subscriptions, read on `c` into `snapshot`.
+  static Outcome<void> load_topics_on(Connection& c, StoreSnapshot& snapshot) {
+    auto topics = c.run("all_topics", Params());
+    if (!topics) return std::move(topics).error();
+    for (int i = 0; i < topics->rows(); ++i) {
+      const PgRow row(*topics, i);
+      snapshot.topics.push_back(StoredTopic{row.text(0), row.text(1), row.text(2)});
+    }
+    auto smn = c.run("all_smn_subscriptions", Params());
+    if (!smn) return std::move(smn).error();
+    for (int i = 0; i < smn->rows(); ++i) {
+      const PgRow row(*smn, i);
+      snapshot.subscriptions.push_back(StoredSubscription{
+          row.text(0), row.text(1), row.text(2), row.text(3), row.text(4), row.text(5),
+          row.view(6) == "t", row.text(7), row.text(8), row.text(9)});
+    }
+    return {};
+  }
+
+  // One project's configuration, read on `c` (inside the caller's transaction).
+  Outcome<void> load_project_on(Connection& c, std::string_view project_id, ProjectState& state) {
+    state = ProjectState{std::string(project_id), 0, {}, {}, {}};
+    const auto key = Params().add(project_id);
+    auto change = c.run("project_change", key);
+    if (!change) return std::move(change).error();
+    if (change->rows() > 0) state.change = static_cast<std::uint64_t>(PgRow(*change, 0).integer(0));
+    auto events = c.run("project_events", key);
+    if (!events) return std::move(events).error();
+    for (int i = 0; i < events->rows(); ++i) {
+      auto event = stored_rows::event_of(PgRow(*events, i), damaged_function());
+      if (!event) return Failure{"", event.error().message()};
+      state.events.push_back(std::move(event).value());
+    }
+    auto secrets = c.run("project_secrets", key);
+    if (!secrets) return std::move(secrets).error();
+    append_secrets(*secrets, state.secrets);
+    auto timers = c.run("project_timers", key);
+    if (!timers) return std::move(timers).error();
+    return append_timers(*timers, state.timers);
+  }
+
   // Reconnects `connection` when it was lost, within `deadline`. Requires: its mutex held.
   bool reconnect(Connection& connection, Role role,
                  std::chrono::steady_clock::time_point deadline) {
@@ -785,39 +1125,44 @@ class PostgresStore final : public Store {
     return true;
   }
 
-  // Runs `body` (statements on writer_) in a transaction begun by `begin`: again after a
-  // serialization failure or a deadlock, and again on a new connection after a lost one, for
-  // up to k_write_retry_window. Requires: write_mutex_ held.
+  // Runs `body` in a transaction begun by `begin` on `c`: again after a serialization failure
+  // or a deadlock, and again on a new connection after a lost one, for up to
+  // k_write_retry_window. Requires: the connection's mutex held.
   template <typename Body>
-  Outcome<void> in_transaction(const char* begin, Body body) {
+  Outcome<void> in_transaction(Connection& c, Role role, const char* begin, Body body) {
     const auto deadline = std::chrono::steady_clock::now() + k_write_retry_window;
     Failure last;
     for (int attempt = 0; attempt < k_max_conflict_retries; ++attempt) {
-      if (!reconnect(writer_, Role::writer, deadline)) {
-        return Failure{"", "cannot reach the database: " + writer_.error(), true};
+      if (!reconnect(c, role, deadline)) {
+        return Failure{"", "cannot reach the database: " + c.error(), true};
       }
       auto result = [&]() -> Outcome<void> {
-        if (auto r = writer_.command(begin); !r) return std::move(r).error();
+        if (auto r = c.command(begin); !r) return std::move(r).error();
         if (auto r = body(); !r) return std::move(r).error();
-        if (auto r = writer_.command("COMMIT"); !r) return std::move(r).error();
+        if (auto r = c.command("COMMIT"); !r) return std::move(r).error();
         return {};
       }();
       if (result) return result;
       last = std::move(result).error();
-      if (writer_.healthy()) (void)writer_.command("ROLLBACK");
+      if (c.healthy()) (void)c.command("ROLLBACK");
       if (!last.connection_lost && !worth_retrying(last)) return last;
       if (last.connection_lost && std::chrono::steady_clock::now() >= deadline) return last;
     }
     return last;
   }
 
-  // A change: one transaction, timed for herald_store_commit_seconds.
+  // A write: inside this thread's ProjectChange when one is open (it commits), else a
+  // transaction of its own on writer_, timed for herald_store_commit_seconds.
   template <typename Body>
   Result<void> write(Body body) {
+    if (change_owner_.load() == std::this_thread::get_id()) {
+      if (auto r = body(changer_); !r) return failed("write", r.error());
+      return {};
+    }
     std::lock_guard lock(write_mutex_);
     const auto started = std::chrono::steady_clock::now();
-    auto result = in_transaction("BEGIN", [&]() -> Outcome<void> {
-      if (auto r = body(); !r) return std::move(r).error();
+    auto result = in_transaction(writer_, Role::writer, "BEGIN", [&]() -> Outcome<void> {
+      if (auto r = body(writer_); !r) return std::move(r).error();
       return {};
     });
     if (options_.metrics) {
@@ -846,15 +1191,16 @@ class PostgresStore final : public Store {
 
   // Retention, bounded: at most k_prune_batch records and pushes a transaction, once the
   // pruning time has moved on by k_prune_step (or at once while a backlog remains). Requires:
-  // write_mutex_ held, inside a transaction.
-  Outcome<PgResult> prune(TimePoint prune_before) {
+  // inside a transaction on `c`.
+  Outcome<PgResult> prune(Connection& c, TimePoint prune_before) {
+    std::lock_guard lock(prune_mutex_);
     if (!prune_backlog_ && last_prune_ && prune_before - *last_prune_ < k_prune_step) {
-      return writer_.command("SELECT 1");
+      return c.command("SELECT 1");
     }
     const std::int64_t ms = to_epoch_ms(prune_before);
-    auto records = writer_.run("prune_records", Params().add(ms).add(k_prune_batch));
+    auto records = c.run("prune_records", Params().add(ms).add(k_prune_batch));
     if (!records) return records;
-    auto pushes = writer_.run("prune_pushes", Params().add(ms).add(k_prune_batch));
+    auto pushes = c.run("prune_pushes", Params().add(ms).add(k_prune_batch));
     if (!pushes) return pushes;
     prune_backlog_ = records->affected() >= static_cast<std::size_t>(k_prune_batch) ||
                      pushes->affected() >= static_cast<std::size_t>(k_prune_batch);
@@ -862,16 +1208,90 @@ class PostgresStore final : public Store {
     return records;
   }
 
+  // The lease thread: renews this process's lease every third of it, and drops the leases of
+  // processes long gone (so that herald_processes stays as small as the processes running).
+  void renew_leases() {
+    const auto period =
+        std::max<std::chrono::milliseconds>(options_.lease / 3, std::chrono::milliseconds(10));
+    std::unique_lock lock(lease_mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      if (reconnect(leaser_, Role::reader, std::chrono::steady_clock::now() + period)) {
+        (void)leaser_.run(
+            "renew_process",
+            Params().add(process_id_).add(static_cast<std::int64_t>(options_.lease.count())));
+        (void)leaser_.run("sweep_processes",
+                          Params().add(static_cast<std::int64_t>(options_.lease.count()) * 10));
+      }
+      lock.lock();
+      lease_wanted_.wait_for(lock, period, [this] { return stopping_; });
+    }
+  }
+
   const std::string conninfo_;
   const std::string description_;
   const PostgresStoreOptions options_;
-  std::mutex write_mutex_;  // guards writer_ and the pruning state
+  const std::string process_id_;
+  std::mutex write_mutex_;  // guards writer_
   Connection writer_;
+  std::mutex prune_mutex_;  // guards the pruning state
   std::optional<TimePoint> last_prune_;
   bool prune_backlog_ = false;
   std::mutex read_mutex_;  // guards reader_
   Connection reader_;
+  std::mutex change_mutex_;  // guards changer_: held by the open ProjectChange
+  Connection changer_;
+  std::atomic<std::thread::id> change_owner_{};  // the thread whose ProjectChange is open
+  std::mutex listen_mutex_;                      // guards listener_ and listening_
+  Connection listener_;
+  bool listening_ = false;
+  Connection leaser_;  // the lease thread's
+  std::mutex lease_mutex_;
+  std::condition_variable lease_wanted_;
+  bool stopping_ = false;
+  std::thread lease_thread_;
 };
+
+PgProjectChange::PgProjectChange(PostgresStore& store, std::unique_lock<std::mutex> lock,
+                                 std::string project_id, std::uint64_t change)
+    : store_(store), lock_(std::move(lock)), project_id_(std::move(project_id)), change_(change) {}
+
+PgProjectChange::~PgProjectChange() {
+  if (!finished_ && store_.changer_.healthy()) (void)store_.changer_.command("ROLLBACK");
+  store_.change_owner_ = std::thread::id{};
+}
+
+Result<ProjectState> PgProjectChange::load() {
+  ProjectState state;
+  if (auto r = store_.load_project_on(store_.changer_, project_id_, state); !r) {
+    return PostgresStore::failed("read", r.error());
+  }
+  return state;
+}
+
+Result<std::uint64_t> PgProjectChange::commit() {
+  finished_ = true;
+  auto& c = store_.changer_;
+  const auto started = std::chrono::steady_clock::now();
+  auto bumped = c.run("bump_project", Params().add(project_id_));
+  std::optional<Failure> failure;
+  if (!bumped) {
+    failure = bumped.error();
+  } else if (auto notified = c.run("notify_change", Params().add(project_id_)); !notified) {
+    failure = notified.error();
+  } else if (auto committed = c.command("COMMIT"); !committed) {
+    failure = committed.error();
+  }
+  if (store_.options_.metrics) {
+    store_.options_.metrics->observe_commit(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  if (failure) {
+    if (c.healthy()) (void)c.command("ROLLBACK");
+    return PostgresStore::failed("write", *failure);
+  }
+  return static_cast<std::uint64_t>(PgRow(*bumped, 0).integer(0));
+}
 
 // Creates the schema, or migrates it, under the advisory lock; refuses a database written by a
 // newer herald, or one whose herald_ tables have no schema version.
@@ -946,10 +1366,23 @@ Result<std::shared_ptr<Store>> open_postgres_store(std::string_view conninfo,
   const std::string description = describe(writer->raw());
   if (auto r = migrate(*writer, description); !r) return std::move(r).error();
   if (auto r = writer->prepare(description); !r) return std::move(r).error();
-  auto reader = connect(text, options, Role::reader);
-  if (!reader) return std::move(reader).error();
+  std::array<Connection, 4> others;  // reader, changer, listener, leaser
+  for (auto& other : others) {
+    auto made = connect(text, options, Role::reader);
+    if (!made) return std::move(made).error();
+    other = std::move(made).value();
+  }
+  // This process's lease, before it owns anything.
+  const std::string process_id = detail::new_uuid_v4();
+  if (auto r = others[3].run(
+          "renew_process",
+          Params().add(process_id).add(static_cast<std::int64_t>(options.lease.count())));
+      !r) {
+    return unavailable(fmt::format("store {}: {}", description, r.error().message));
+  }
   return std::shared_ptr<Store>(std::make_shared<PostgresStore>(
-      text, description, std::move(options), std::move(writer).value(), std::move(reader).value()));
+      text, description, std::move(options), std::move(writer).value(), std::move(others[0]),
+      std::move(others[1]), std::move(others[2]), std::move(others[3]), process_id));
 }
 
 }  // namespace herald
