@@ -4,12 +4,14 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <fmt/format.h>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -71,7 +73,11 @@ options:
                            or host=... dbname=...; libpq's PG* variables and .pgpass apply), so
                            that a restart finds them and delivers what a crash interrupted;
                            deliveries are then asynchronous (lifecycle events answer PENDING).
-                           Without it, everything lives in memory only
+                           Without it, everything lives in memory only. Any number of processes
+                           may share one PostgreSQL database (docs/scaling.md)
+  --store-lease-ms N       PostgreSQL: how long this process's claim on its deliveries, pushes
+                           and timers lasts unrenewed; the others take them over once it has run
+                           out (default 10000)
   --public-url URL         base of the URLs handed to SMN subscribers (subscribe_url,
                            unsubscribe_url, signing_cert_url); default http://HOST:PORT of the
                            listen address (127.0.0.1 for a wildcard one)
@@ -123,6 +129,7 @@ struct Config {
   std::string nats;
   herald::RetryPolicy retry;
   std::chrono::milliseconds push_timeout{5000};
+  std::chrono::milliseconds lease{10'000};
   herald::server::LogFormat log_format = herald::server::LogFormat::text;
   std::string log_level = "info";
 };
@@ -153,13 +160,46 @@ Number parse_number(std::string_view text, std::string_view flag) {
   return value;
 }
 
+// Several processes on one database decide for each other: they must run with the same quotas,
+// region and retention (contract §8). The first to start records its own; a process whose
+// differ refuses to start, naming the first that differs.
+herald::Result<void> agree_with_the_others(herald::Store& store, const herald::Options& options,
+                                           const std::string& region) {
+  if (!store.shared()) return {};
+  const std::vector<std::pair<std::string, std::string>> mine = {
+      {"region", region},
+      {"max_events_per_project", std::to_string(options.max_events_per_project)},
+      {"max_events_per_secret", std::to_string(options.max_events_per_secret)},
+      {"max_secrets_per_project", std::to_string(options.max_secrets_per_project)},
+      {"max_expiry_timers_per_secret", std::to_string(options.max_expiry_timers_per_secret)},
+      {"record_retention_ms", std::to_string(options.record_retention.count())},
+  };
+  auto snapshot = store.load();
+  if (!snapshot) return snapshot.error();
+  for (const auto& [name, value] : mine) {
+    const std::string key = "herald.shared." + name;
+    const auto found = snapshot->settings.find(key);
+    if (found == snapshot->settings.end()) {
+      if (auto r = store.put_setting(key, value); !r) return r;
+    } else if (found->second != value) {
+      return herald::Error{
+          herald::ErrorCode::unavailable,
+          fmt::format("store: this process runs with {} {}, the processes of this database with "
+                      "{}: every process on one database needs the same",
+                      name, value, found->second)};
+    }
+  }
+  return {};
+}
+
 // The flags a config file may hold (contract §7): every flag but --config, --help, --version.
 const std::vector<std::string> k_value_flags = {
     "listen",          "token",        "credential",      "auth-file",
     "tls-cert",        "tls-key",      "region",          "header-timeout-ms",
     "idle-timeout-ms", "threads",      "store",           "public-url",
     "smn-signing-key", "push-retries", "push-backoff-ms", "push-backoff-max-ms",
-    "push-timeout-ms", "nats",         "log-format",      "log-level"};
+    "push-timeout-ms", "nats",         "log-format",      "log-level",
+    "store-lease-ms"};
 const std::vector<std::string> k_switches = {"smn-auto-confirm", "allow-private-endpoints"};
 
 // The command line, after the arguments of --config FILE when it is given. A repeatable flag
@@ -301,6 +341,8 @@ Config parse_args(int argc, char** argv) {
       config.retry.max_backoff = parse_millis(value, flag);
     } else if (flag == "--push-timeout-ms") {
       config.push_timeout = parse_millis(value, flag);
+    } else if (flag == "--store-lease-ms") {
+      config.lease = parse_millis(value, flag);
     } else if (flag == "--nats") {
       config.nats = std::string(value);
     } else if (flag == "--smn-signing-key") {
@@ -789,14 +831,16 @@ int main(int argc, char** argv) {
       std::cerr << "herald-server: " << error.message() << "\n";
       return 1;
     };
-    auto store = herald::is_postgres_conninfo(config.store)
-                     ? herald::open_postgres_store(config.store, {.metrics = metrics})
-                     : herald::open_sqlite_store(config.store, {.metrics = metrics});
+    auto store =
+        herald::is_postgres_conninfo(config.store)
+            ? herald::open_postgres_store(config.store, {.metrics = metrics, .lease = config.lease})
+            : herald::open_sqlite_store(config.store, {.metrics = metrics});
     if (!store) return fail(store.error());
     herald::Options options;
     options.retry = config.retry;
     options.metrics = metrics;
     options.log = engine_log;
+    if (auto r = agree_with_the_others(**store, options, config.region); !r) return fail(r.error());
     auto opened = herald::Engine::open(*store, options);
     if (!opened) return fail(opened.error());
     auto stored_topics = herald::SmnTopics::open(config.region, *store, smn_options);
