@@ -170,6 +170,23 @@ def main():
         row("newest page after that restart", f"{restart['newest_page_s'] * 1000:.1f} ms",
             f"{restart['records_listed']:.0f} records", "< 50 ms", restart["newest_page_s"] < 0.05)
 
+    sqlite = next((b for n, b in results.items() if n.startswith("BM_durable_triggers_sqlite_baseline")), None)
+    for processes in (1, 3):
+        pg = next((b for n, b in results.items()
+                   if n.startswith(f"BM_durable_triggers_postgresql/processes:{processes}/")), None)
+        if pg:
+            rate = pg["acknowledged_per_second"]
+            ratio = f"{rate / sqlite['acknowledged_per_second']:.2f}x of SQLite's one process" if sqlite else ""
+            row(f"durable triggers over HTTP, PostgreSQL, {processes} process(es)", f"{rate:.0f} /s", ratio)
+    own = next((b for n, b in results.items() if n.startswith("BM_change_seen_by_its_own_process_baseline")), None)
+    other = next((b for n, b in results.items() if n.startswith("BM_change_seen_by_another_process")), None)
+    if other:
+        base = f"own process p50 {own['p50_ms']:.1f} ms, p99 {own['p99_ms']:.1f} ms" if own else ""
+        row("a change served by another process, p50", f"{other['p50_ms']:.1f} ms", base, "< 1000 ms",
+            other["p99_ms"] < 1000)
+        row("a change served by another process, p99", f"{other['p99_ms']:.1f} ms", "", "< 1000 ms",
+            other["p99_ms"] < 1000)
+
     width = [max(len(str(r[i])) for r in rows + [("figure", "value", "baseline / ratio", "target", "")]) for i in range(5)]
     header = ("figure", "value", "baseline / ratio", "target", "")
     print("  ".join(str(h).ljust(w) for h, w in zip(header, width)))

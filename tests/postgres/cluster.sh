@@ -33,10 +33,10 @@ case $action in
     if ((${#as_owner[@]})); then chown nobody "$dir"; fi
     "${as_owner[@]}" "$bindir/initdb" -D "$dir/data" -U herald -A trust -E UTF8 --no-sync \
       >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-    # fsync off: a throwaway cluster whose data nobody needs after a power loss; the tests kill
-    # herald processes, never the database.
+    # fsync off unless HERALD_PG_FSYNC=on (the benchmarks): a throwaway cluster whose data
+    # nobody needs after a power loss; the tests kill herald processes, never the database.
     "${as_owner[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-k $dir -p $port -c listen_addresses= -c fsync=off -c max_connections=200" start \
+      -o "-k $dir -p $port -c listen_addresses= -c fsync=${HERALD_PG_FSYNC:-off} -c max_connections=200" start \
       >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     # The tests connect as root: let them reach the socket.
     chmod 755 "$dir"
