@@ -252,6 +252,24 @@ TEST_F(shared_store_test, the_outbox_of_a_process_that_ended_is_delivered_by_ano
   })) << "and its record final";
 }
 
+TEST_F(shared_store_test, lost_connections_are_made_again_and_changes_still_reach_the_others) {
+  auto a = open_engine();
+  auto b = open_engine();
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->create_event(k_project, event_spec("before")).ok());
+  ASSERT_TRUE(within(1s, [&] { return b->show_event(k_project, "before").ok(); }));
+  // Every connection of both engines is cut, as a database restart or a network cut would.
+  ASSERT_TRUE(database_.sql(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'herald'"
+      " AND datname = current_database()"));
+  EXPECT_TRUE(b->show_event(k_project, "before").ok()) << "reads are served from memory";
+  const auto created = a->create_event(k_project, event_spec("after"));
+  ASSERT_TRUE(created.ok()) << "a write on a new connection: " << created.error().message();
+  ASSERT_TRUE(within(3s, [&] { return b->show_event(k_project, "after").ok(); }))
+      << "the other engine follows again";
+  EXPECT_TRUE(a->trigger(k_project, {"db.password", EventType::secret_rotated}).ok());
+}
+
 TEST_F(shared_store_test, the_uri_form_opens_the_same_database_and_a_newer_schema_is_refused) {
   auto first = open_postgres_store(database_.conninfo());
   auto second = open_postgres_store(database_.uri());
