@@ -15,6 +15,7 @@
 #include "herald/herald.hpp"
 #include "herald/store.hpp"
 #include "postgres_support.hpp"
+#include "sinks/smn_signing.hpp"
 #include "test_support.hpp"
 
 namespace herald {
@@ -99,10 +100,9 @@ TEST_F(shared_store_test, engines_racing_to_create_one_name_end_with_exactly_one
     start.arrive_and_wait();
     second = b->create_event(k_project, event_spec(name));
     racer.join();
-    ASSERT_NE(first.ok(), second.ok())
-        << "round " << round << ": exactly one creates it; "
-        << (first.ok() ? "" : first.error().message()) << " / "
-        << (second.ok() ? "" : second.error().message());
+    ASSERT_NE(first.ok(), second.ok()) << "round " << round << ": exactly one creates it; "
+                                       << (first.ok() ? "" : first.error().message()) << " / "
+                                       << (second.ok() ? "" : second.error().message());
     const auto& lost = first.ok() ? second : first;
     EXPECT_EQ(lost.error().code(), ErrorCode::already_exists) << lost.error().message();
     const auto& won = first.ok() ? first : second;
@@ -268,6 +268,35 @@ TEST_F(shared_store_test, lost_connections_are_made_again_and_changes_still_reac
   ASSERT_TRUE(within(3s, [&] { return b->show_event(k_project, "after").ok(); }))
       << "the other engine follows again";
   EXPECT_TRUE(a->trigger(k_project, {"db.password", EventType::secret_rotated}).ok());
+}
+
+TEST_F(shared_store_test, processes_that_start_pushing_at_once_sign_with_one_key) {
+  std::vector<std::shared_ptr<SmnTopics>> topics;
+  for (int i = 0; i < 3; ++i) {
+    auto store = open_postgres_store(database_.conninfo());
+    ASSERT_TRUE(store.ok()) << store.error().message();
+    auto opened = SmnTopics::open("region-1", *store);
+    ASSERT_TRUE(opened.ok()) << opened.error().message();
+    topics.push_back(std::move(opened).value());
+  }
+  std::barrier start(3);
+  std::vector<std::thread> starters;
+  for (auto& t : topics) {
+    starters.emplace_back([&start, &t] {
+      start.arrive_and_wait();
+      EXPECT_TRUE(t->start_pushing({}).ok());
+    });
+  }
+  for (auto& starter : starters) starter.join();
+  // The key the database kept: every process serves its certificate, so each signs with it.
+  PGconn* conn = PQconnectdb(database_.conninfo().c_str());
+  PGresult* row = PQexec(conn, "SELECT value FROM herald_settings WHERE name = 'smn.signing_key'");
+  ASSERT_EQ(PQntuples(row), 1);
+  const auto key = detail::SigningKey::from_pem(PQgetvalue(row, 0, 0));
+  PQclear(row);
+  PQfinish(conn);
+  ASSERT_TRUE(key.ok());
+  for (const auto& t : topics) EXPECT_TRUE(t->signing_certificate(key->key_id()).ok());
 }
 
 TEST_F(shared_store_test, the_uri_form_opens_the_same_database_and_a_newer_schema_is_refused) {

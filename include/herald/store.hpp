@@ -176,6 +176,10 @@ class HERALD_EXPORT Store {
   /// Shared stores: claims for this process up to `limit` deliveries of the outbox whose
   /// process ended (its lease ran out), oldest first. Default: none.
   virtual Result<std::vector<std::shared_ptr<const Notification>>> claim_orphans(std::size_t limit);
+  /// Stores the setting unless one of that name is stored already, and answers the value the
+  /// store holds then: racing processes agree on the first one. Default (one process): stores
+  /// it and answers it.
+  virtual Result<std::string> put_setting_if_absent(std::string_view name, std::string_view value);
   /// Shared stores: the SMN stand-in's topics and subscriptions (the snapshot's other fields
   /// are left empty), for following the other processes' changes.
   virtual Result<StoreSnapshot> load_topics();

@@ -667,10 +667,18 @@ Result<void> SmnTopics::start_pushing(SmnPushOptions options) {
   } else {
     auto made = detail::SigningKey::generate();
     if (!made) return std::move(made).error();
-    // Kept, so that receivers that pinned the certificate keep verifying after a restart.
+    // Kept, so that receivers that pinned the certificate keep verifying after a restart. With
+    // several processes on one store, the first key stored is everyone's.
     if (impl_->store) {
-      if (auto r = impl_->store->put_setting(k_signing_key_setting, made->private_pem()); !r) {
-        return r.error();
+      auto stored = impl_->store->put_setting_if_absent(k_signing_key_setting, made->private_pem());
+      if (!stored) return stored.error();
+      if (*stored != made->private_pem()) {
+        auto theirs = detail::SigningKey::from_pem(*stored);
+        if (!theirs) {
+          return Error{ErrorCode::unavailable,
+                       "store: the SMN signing key: " + theirs.error().message()};
+        }
+        made = std::move(theirs);
       }
     }
     key = std::move(made).value();

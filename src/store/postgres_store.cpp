@@ -212,6 +212,9 @@ std::vector<StatementText> statements() {
        " unsubscribe_token = $10"},
       {"delete_smn_subscription",
        "DELETE FROM herald_smn_subscriptions WHERE project_id = $1 AND subscription_id = $2"},
+      {"put_setting_if_absent",
+       "INSERT INTO herald_settings VALUES ($1,$2) ON CONFLICT DO NOTHING"},
+      {"find_setting", "SELECT value FROM herald_settings WHERE name = $1"},
       {"put_setting",
        "INSERT INTO herald_settings VALUES ($1,$2) ON CONFLICT (name) DO UPDATE SET value = $2"},
       {"put_push",
@@ -711,6 +714,21 @@ class PostgresStore final : public Store {
         return failed("read", read.error());
       }
     }
+  }
+
+  Result<std::string> put_setting_if_absent(std::string_view name,
+                                            std::string_view value) override {
+    std::string stored;
+    auto r = write([&](Connection& c) -> Outcome<PgResult> {
+      if (auto put = c.run("put_setting_if_absent", Params().add(name).add(value)); !put) {
+        return put;
+      }
+      auto found = c.run("find_setting", Params().add(name));
+      if (found && found->rows() > 0) stored = PgRow(*found, 0).text(0);
+      return found;
+    });
+    if (!r) return r.error();
+    return stored;
   }
 
   Result<TimerClaim> claim_timer(const StoredTimer& t) override {

@@ -21,6 +21,11 @@ Result<std::vector<ProjectChangeNumber>> Store::wait_for_changes(std::chrono::mi
 
 Result<ProjectState> Store::load_project(std::string_view) { return not_shared("load_project"); }
 
+Result<std::string> Store::put_setting_if_absent(std::string_view name, std::string_view value) {
+  if (auto r = put_setting(name, value); !r) return r.error();
+  return std::string(value);
+}
+
 Result<StoreSnapshot> Store::load_topics() { return not_shared("load_topics"); }
 
 Result<Store::TimerClaim> Store::claim_timer(const StoredTimer& timer) {
