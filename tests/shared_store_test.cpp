@@ -270,6 +270,35 @@ TEST_F(shared_store_test, lost_connections_are_made_again_and_changes_still_reac
   EXPECT_TRUE(a->trigger(k_project, {"db.password", EventType::secret_rotated}).ok());
 }
 
+TEST_F(shared_store_test, the_topic_quota_holds_under_racing_creates_through_two_processes) {
+  std::vector<std::shared_ptr<SmnTopics>> topics;
+  for (int i = 0; i < 2; ++i) {
+    auto store = open_postgres_store(database_.conninfo());
+    ASSERT_TRUE(store.ok()) << store.error().message();
+    auto opened = SmnTopics::open("region-1", *store, SmnOptions{.max_topics_per_project = 3});
+    ASSERT_TRUE(opened.ok()) << opened.error().message();
+    topics.push_back(std::move(opened).value());
+  }
+  std::barrier start(8);
+  std::atomic<int> created{0}, refused{0};
+  std::vector<std::thread> racers;
+  for (int i = 0; i < 8; ++i) {
+    racers.emplace_back([&, i] {
+      start.arrive_and_wait();
+      // Two racers per name: one topic each, whoever creates it.
+      const auto r = topics[i % 2]->create_topic(k_project, "topic-" + std::to_string(i / 2), "");
+      if (r && r->created) ++created;
+      if (!r) {
+        EXPECT_EQ(r.error().code(), ErrorCode::quota_exceeded) << r.error().message();
+        ++refused;
+      }
+    });
+  }
+  for (auto& racer : racers) racer.join();
+  EXPECT_EQ(created.load(), 3) << "three topics, each made once";
+  EXPECT_EQ(refused.load(), 2) << "the fourth name's two racers";
+}
+
 TEST_F(shared_store_test, processes_that_start_pushing_at_once_sign_with_one_key) {
   std::vector<std::shared_ptr<SmnTopics>> topics;
   for (int i = 0; i < 3; ++i) {

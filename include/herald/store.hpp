@@ -129,6 +129,8 @@ struct HERALD_EXPORT ProjectState {
   std::vector<Event> events;
   std::vector<StoredSecret> secrets;
   std::vector<StoredTimer> timers;
+  std::vector<StoredTopic> topics;  ///< the SMN stand-in's
+  std::vector<StoredSubscription> subscriptions;
 };
 
 /// One change of a project's configuration in a store that several processes share, begun by

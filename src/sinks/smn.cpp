@@ -136,6 +136,15 @@ struct SmnTopics::Impl {
   // keeping what each topic that stays had in this process (its recent messages and
   // in-process subscribers). Requires: mutex held exclusively, or no other thread yet.
   Result<void> install(const StoreSnapshot& snapshot);
+  // The same for one project only: its topics and subscriptions become `snapshot`'s (which
+  // holds that project's alone).
+  Result<void> install_project(std::string_view project_id, const StoreSnapshot& snapshot);
+  // Shared stores: a change of the project's topics or subscriptions decided on what the
+  // database holds: the project is locked there and its topics re-read into memory first. Null
+  // with any other store (nothing to do). Requires: mutex held exclusively.
+  Result<std::unique_ptr<ProjectChange>> begin(std::string_view project_id);
+  // Commits the change `begin` made (if any). Requires: mutex held exclusively.
+  static Result<void> commit(std::unique_ptr<ProjectChange>& change);
   // Shared stores: follows the other processes' topics and subscriptions, and takes over the
   // pushes of processes that ended once pushing started.
   void follow(const std::stop_token& stop);
@@ -237,6 +246,43 @@ Result<void> SmnTopics::Impl::install(const StoreSnapshot& snapshot) {
   return {};
 }
 
+Result<void> SmnTopics::Impl::install_project(std::string_view project_id,
+                                              const StoreSnapshot& snapshot) {
+  // Everything else stays as it is: install() over this project's rows and the others' as held.
+  StoreSnapshot all = snapshot;
+  for (const auto& [project, topics] : projects) {
+    if (project == project_id) continue;
+    for (const auto& [name, topic] : topics) {
+      all.topics.push_back({project, name, topic.topic.display_name});
+      for (const auto& [id, s] : topic.subscriptions) {
+        all.subscriptions.push_back(stored(project, topic, id, s));
+      }
+    }
+  }
+  return install(all);
+}
+
+Result<std::unique_ptr<ProjectChange>> SmnTopics::Impl::begin(std::string_view project_id) {
+  if (!store || !store->shared()) return std::unique_ptr<ProjectChange>{};
+  auto change = store->begin_change(project_id);
+  if (!change) return std::move(change).error();
+  auto state = (*change)->load();
+  if (!state) return std::move(state).error();
+  StoreSnapshot held;
+  held.topics = std::move(state->topics);
+  held.subscriptions = std::move(state->subscriptions);
+  if (auto r = install_project(project_id, held); !r) return r.error();
+  return change;
+}
+
+Result<void> SmnTopics::Impl::commit(std::unique_ptr<ProjectChange>& change) {
+  if (!change) return {};
+  auto committed = change->commit();
+  change.reset();
+  if (!committed) return committed.error();
+  return {};
+}
+
 void SmnTopics::Impl::follow(const std::stop_token& stop) {
   using namespace std::chrono_literals;
   std::mutex wait_mutex;
@@ -293,6 +339,8 @@ Result<SmnTopicCreated> SmnTopics::create_topic(std::string_view project_id, std
   if (auto r = validate::topic_name(name); !r) return r.error();
   if (auto r = validate::topic_display_name(display_name); !r) return r.error();
   std::unique_lock lock(impl_->mutex);
+  auto change = impl_->begin(project_id);
+  if (!change) return change.error();
   auto& topics = impl_->projects[std::string(project_id)];
   if (const auto it = topics.find(name); it != topics.end()) {
     return SmnTopicCreated{it->second.topic, false};
@@ -309,6 +357,7 @@ Result<SmnTopicCreated> SmnTopics::create_topic(std::string_view project_id, std
         !r) {
       return r.error();
     }
+    if (auto r = Impl::commit(*change); !r) return r.error();
   }
   topics.emplace(std::string(name), TopicState{topic, {}, {}, {}});
   return SmnTopicCreated{std::move(topic), true};
@@ -386,6 +435,8 @@ Result<SmnSubscriptionAdded> SmnTopics::add_subscription(std::string_view projec
     if (auto r = validate::public_endpoint(*parsed); !r) return r.error();
   }
   std::unique_lock lock(impl_->mutex);
+  auto change = impl_->begin(project_id);
+  if (!change) return change.error();
   auto* topic = impl_->find(project_id, topic_urn);
   if (topic == nullptr) return topic_not_found(topic_urn);
   for (const auto& [id, existing] : topic->subscriptions) {
@@ -408,6 +459,7 @@ Result<SmnSubscriptionAdded> SmnTopics::add_subscription(std::string_view projec
     if (auto r = impl_->store->put_subscription(stored(project_id, *topic, id, state)); !r) {
       return r.error();
     }
+    if (auto r = Impl::commit(*change); !r) return r.error();
   }
   impl_->index(project_id, state);
   SmnSubscriptionAdded added{state.subscription, true, state.signing_secret, state.confirm_token};

@@ -164,6 +164,13 @@ std::vector<StatementText> statements() {
        " RETURNING change"},
       {"notify_change", "SELECT pg_notify('herald_changes', $1)"},
       {"all_topics", "SELECT project_id, name, display_name FROM herald_smn_topics ORDER BY 1, 2"},
+      {"project_topics",
+       "SELECT project_id, name, display_name FROM herald_smn_topics WHERE project_id = $1 ORDER"
+       " BY 1, 2"},
+      {"project_smn_subscriptions",
+       "SELECT project_id, topic_name, subscription_id, protocol, endpoint, remark, confirmed,"
+       " signing_secret, confirm_token, unsubscribe_token FROM herald_smn_subscriptions WHERE"
+       " project_id = $1 ORDER BY 1, 2, 3"},
       {"all_smn_subscriptions",
        "SELECT project_id, topic_name, subscription_id, protocol, endpoint, remark, confirmed,"
        " signing_secret, confirm_token, unsubscribe_token FROM herald_smn_subscriptions ORDER BY"
@@ -1089,14 +1096,17 @@ class PostgresStore final : public Store {
   }
 
   // The SMN topics and subscriptions, read on `c` into `snapshot`.
-  static Outcome<void> load_topics_on(Connection& c, StoreSnapshot& snapshot) {
-    auto topics = c.run("all_topics", Params());
+  static Outcome<void> load_topics_on(Connection& c, StoreSnapshot& snapshot,
+                                      const char* topics_statement = "all_topics",
+                                      const char* subscriptions_statement = "all_smn_subscriptions",
+                                      const Params& params = Params()) {
+    auto topics = c.run(topics_statement, params);
     if (!topics) return std::move(topics).error();
     for (int i = 0; i < topics->rows(); ++i) {
       const PgRow row(*topics, i);
       snapshot.topics.push_back(StoredTopic{row.text(0), row.text(1), row.text(2)});
     }
-    auto smn = c.run("all_smn_subscriptions", Params());
+    auto smn = c.run(subscriptions_statement, params);
     if (!smn) return std::move(smn).error();
     for (int i = 0; i < smn->rows(); ++i) {
       const PgRow row(*smn, i);
@@ -1109,7 +1119,8 @@ class PostgresStore final : public Store {
 
   // One project's configuration, read on `c` (inside the caller's transaction).
   Outcome<void> load_project_on(Connection& c, std::string_view project_id, ProjectState& state) {
-    state = ProjectState{std::string(project_id), 0, {}, {}, {}};
+    state = ProjectState{};
+    state.project_id = std::string(project_id);
     const auto key = Params().add(project_id);
     auto change = c.run("project_change", key);
     if (!change) return std::move(change).error();
@@ -1126,7 +1137,14 @@ class PostgresStore final : public Store {
     append_secrets(*secrets, state.secrets);
     auto timers = c.run("project_timers", key);
     if (!timers) return std::move(timers).error();
-    return append_timers(*timers, state.timers);
+    if (auto r = append_timers(*timers, state.timers); !r) return r;
+    StoreSnapshot smn;
+    if (auto r = load_topics_on(c, smn, "project_topics", "project_smn_subscriptions", key); !r) {
+      return r;
+    }
+    state.topics = std::move(smn.topics);
+    state.subscriptions = std::move(smn.subscriptions);
+    return {};
   }
 
   // Reconnects `connection` when it was lost, within `deadline`. Requires: its mutex held.
