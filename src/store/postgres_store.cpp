@@ -984,14 +984,19 @@ class PostgresStore final : public Store {
     });
   }
 
-  // Committed before it answers, and only over a status not final yet: a delivery made by two
-  // processes (one that was thought dead) is finalised once.
+  // Committed before it answers (listings see it), only over a status not final yet (a delivery
+  // made by two processes, one thought dead, is finalised once), and without waiting for the
+  // commit's WAL flush: as the SQLite store's batched durability, a status lost to a crash of
+  // the database means the delivery is made again, with the same notification_id. A crash of
+  // herald loses none.
   Result<void> finish_delivery(std::string_view notification_id, NotificationStatus status,
                                std::string_view reason) override {
-    return write([&](Connection& c) {
-      return c.run("finish_record",
-                   Params().add(to_string(status)).add(reason).add(notification_id));
-    });
+    return write(
+        [&](Connection& c) {
+          return c.run("finish_record",
+                       Params().add(to_string(status)).add(reason).add(notification_id));
+        },
+        "BEGIN; SET LOCAL synchronous_commit TO OFF");
   }
 
   Result<Page<NotificationRecord>> list_records(std::string_view project_id,
@@ -1190,14 +1195,14 @@ class PostgresStore final : public Store {
   // A write: inside this thread's ProjectChange when one is open (it commits), else a
   // transaction of its own on writer_, timed for herald_store_commit_seconds.
   template <typename Body>
-  Result<void> write(Body body) {
+  Result<void> write(Body body, const char* begin = "BEGIN") {
     if (change_owner_.load() == std::this_thread::get_id()) {
       if (auto r = body(changer_); !r) return failed("write", r.error());
       return {};
     }
     std::lock_guard lock(write_mutex_);
     const auto started = std::chrono::steady_clock::now();
-    auto result = in_transaction(writer_, Role::writer, "BEGIN", [&]() -> Outcome<void> {
+    auto result = in_transaction(writer_, Role::writer, begin, [&]() -> Outcome<void> {
       if (auto r = body(writer_); !r) return std::move(r).error();
       return {};
     });
