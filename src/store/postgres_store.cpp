@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -996,7 +997,7 @@ class PostgresStore final : public Store {
           return c.run("finish_record",
                        Params().add(to_string(status)).add(reason).add(notification_id));
         },
-        "BEGIN; SET LOCAL synchronous_commit TO OFF");
+        true);
   }
 
   Result<Page<NotificationRecord>> list_records(std::string_view project_id,
@@ -1192,20 +1193,79 @@ class PostgresStore final : public Store {
     return last;
   }
 
-  // A write: inside this thread's ProjectChange when one is open (it commits), else a
-  // transaction of its own on writer_, timed for herald_store_commit_seconds.
+  // One write waiting for the writer: its statements, whether its commit may skip the WAL
+  // flush, and (once done) its result.
+  struct WriteJob {
+    std::function<Outcome<PgResult>(Connection&)> body;
+    bool flush_optional = false;
+    bool done = false;
+    Result<void> result;
+  };
+
+  // A write: inside this thread's ProjectChange when one is open (it commits), else a job for
+  // the writer (group commit).
   template <typename Body>
-  Result<void> write(Body body, const char* begin = "BEGIN") {
+  Result<void> write(Body body, bool flush_optional = false) {
     if (change_owner_.load() == std::this_thread::get_id()) {
       if (auto r = body(changer_); !r) return failed("write", r.error());
       return {};
     }
+    WriteJob job{std::move(body), flush_optional, false, {}};
+    return submit(job);
+  }
+
+  // One writer owns writer_. Whoever submits while no one writes becomes the writer: it commits
+  // every job queued meanwhile in one transaction, then the ones queued during that commit,
+  // while the others wait for their job's result. A commit is flushed unless every job in it
+  // may skip the flush.
+  Result<void> submit(WriteJob& mine) {
+    std::unique_lock queue_lock(queue_mutex_);
+    queue_.push_back(&mine);
+    while (!mine.done) {
+      if (writer_active_) {
+        job_done_.wait(queue_lock);
+        continue;
+      }
+      writer_active_ = true;
+      while (!queue_.empty()) {
+        std::vector<WriteJob*> jobs;
+        jobs.swap(queue_);
+        queue_lock.unlock();
+        commit_jobs(jobs);
+        queue_lock.lock();
+        for (WriteJob* job : jobs) job->done = true;
+        job_done_.notify_all();
+      }
+      writer_active_ = false;
+    }
+    return mine.result;
+  }
+
+  // Commits `jobs` in one transaction; if it fails, each job alone, so that one job's error is
+  // not another's. Requires: the caller is the writer.
+  void commit_jobs(const std::vector<WriteJob*>& jobs) {
     std::lock_guard lock(write_mutex_);
+    const auto together = commit_together(jobs);
+    if (together || jobs.size() == 1) {
+      for (WriteJob* job : jobs) job->result = together;
+      return;
+    }
+    for (WriteJob* job : jobs) job->result = commit_together({job});
+  }
+
+  Result<void> commit_together(const std::vector<WriteJob*>& jobs) {
+    const bool flush_optional =
+        std::ranges::all_of(jobs, [](const WriteJob* job) { return job->flush_optional; });
     const auto started = std::chrono::steady_clock::now();
-    auto result = in_transaction(writer_, Role::writer, begin, [&]() -> Outcome<void> {
-      if (auto r = body(writer_); !r) return std::move(r).error();
-      return {};
-    });
+    auto result =
+        in_transaction(writer_, Role::writer,
+                       flush_optional ? "BEGIN; SET LOCAL synchronous_commit TO OFF" : "BEGIN",
+                       [&]() -> Outcome<void> {
+                         for (WriteJob* job : jobs) {
+                           if (auto r = job->body(writer_); !r) return std::move(r).error();
+                         }
+                         return {};
+                       });
     if (options_.metrics) {
       options_.metrics->observe_commit(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -1273,6 +1333,10 @@ class PostgresStore final : public Store {
   const std::string description_;
   const PostgresStoreOptions options_;
   const std::string process_id_;
+  std::mutex queue_mutex_;  // guards queue_ and writer_active_ (taken before write_mutex_)
+  std::condition_variable job_done_;
+  std::vector<WriteJob*> queue_;
+  bool writer_active_ = false;
   std::mutex write_mutex_;  // guards writer_
   Connection writer_;
   std::mutex prune_mutex_;  // guards the pruning state
