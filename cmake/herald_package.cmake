@@ -16,6 +16,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION libs)
 # The shared libraries the programs and libherald link, found by dpkg-shlibdeps.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libboost1.81-dev, libfmt-dev")
+# What find_package(herald) and herald.pc need to link the static libraries (the programs'
+# shared libraries come from shlibdeps).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "libboost1.81-dev, libfmt-dev, libsqlite3-dev, libssl-dev, libcurl4-openssl-dev | libcurl-dev, libnats-dev, libpq-dev")
 set(CPACK_GENERATOR DEB)
 include(CPack)

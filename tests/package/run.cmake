@@ -40,7 +40,8 @@ foreach(path
 endforeach()
 
 execute_process(COMMAND dpkg-deb -f ${debs} Package Version Depends OUTPUT_VARIABLE fields)
-foreach(expected "Package: herald" "Version: ${VERSION}" "libssl3" "libcurl4" "libsqlite3")
+foreach(expected "Package: herald" "Version: ${VERSION}" "libssl3" "libcurl4" "libsqlite3" "libpq5"
+                 "libpq-dev" "libnats-dev")
   string(FIND "${fields}" "${expected}" at)
   if(at EQUAL -1)
     message(FATAL_ERROR "the package's control fields lack ${expected}:\n${fields}")
