@@ -328,6 +328,27 @@ TEST_F(shared_store_test, processes_that_start_pushing_at_once_sign_with_one_key
   for (const auto& t : topics) EXPECT_TRUE(t->signing_certificate(key->key_id()).ok());
 }
 
+TEST_F(shared_store_test, processes_opening_an_empty_database_at_once_all_get_one_schema) {
+  std::barrier start(4);
+  std::vector<std::thread> openers;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 4; ++i) {
+    openers.emplace_back([&] {
+      start.arrive_and_wait();
+      const auto store = open_postgres_store(database_.conninfo());
+      EXPECT_TRUE(store.ok()) << store.error().message();
+      if (store) ++opened;
+    });
+  }
+  for (auto& opener : openers) opener.join();
+  EXPECT_EQ(opened.load(), 4);
+  ASSERT_TRUE(database_.sql(
+      "DO $$ BEGIN IF (SELECT count(*) FROM herald_schema) <> 1 OR (SELECT "
+      "version FROM herald_schema) <> " +
+      std::to_string(k_postgres_schema_version) + " THEN RAISE 'schema'; END IF; END $$"))
+      << "one schema row, at the current version";
+}
+
 TEST_F(shared_store_test, the_uri_form_opens_the_same_database_and_a_newer_schema_is_refused) {
   auto first = open_postgres_store(database_.conninfo());
   auto second = open_postgres_store(database_.uri());
