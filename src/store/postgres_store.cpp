@@ -447,13 +447,10 @@ std::string describe(PGconn* conn) {
                      host != nullptr ? host : "?");
 }
 
-// Which connection: the writers' answer what the readers' never need (kept for messages).
-enum class Role { writer, reader };
-
 // A new connection, quiet and in UTC, holding the process lock when it writes; its statements
 // are not prepared yet (prepare(), once the schema is there).
-Result<Connection> open_connection(const std::string& conninfo, const PostgresStoreOptions& options,
-                                   Role role) {
+Result<Connection> open_connection(const std::string& conninfo,
+                                   const PostgresStoreOptions& options) {
   // herald's defaults first: what the conninfo says (the expanded dbname) overrides them.
   const std::string timeout =
       std::to_string(std::max<long long>(options.connect_timeout.count(), 1));
@@ -469,14 +466,12 @@ Result<Connection> open_connection(const std::string& conninfo, const PostgresSt
   if (auto r = connection.quiet(); !r) {
     return unavailable(fmt::format("store {}: {}", description, r.error().message));
   }
-  (void)role;
   return connection;
 }
 
 // A new connection ready for the store's statements.
-Result<Connection> connect(const std::string& conninfo, const PostgresStoreOptions& options,
-                           Role role) {
-  auto connection = open_connection(conninfo, options, role);
+Result<Connection> connect(const std::string& conninfo, const PostgresStoreOptions& options) {
+  auto connection = open_connection(conninfo, options);
   if (!connection) return connection;
   if (auto r = connection->prepare(describe(connection->raw())); !r) return std::move(r).error();
   return connection;
@@ -547,7 +542,7 @@ class PostgresStore final : public Store {
   Result<StoreSnapshot> load() override {
     std::lock_guard lock(write_mutex_);
     // Deliveries and pushes of processes that ended become this one's first.
-    auto claimed = in_transaction(writer_, Role::writer, "BEGIN", [&]() -> Outcome<void> {
+    auto claimed = in_transaction(writer_, "BEGIN", [&]() -> Outcome<void> {
       for (const char* claim : {"claim_records", "claim_pushes"}) {
         if (auto r = writer_.run(claim, Params().add(process_id_).add(INT64_MAX)); !r) {
           return std::move(r).error();
@@ -559,8 +554,7 @@ class PostgresStore final : public Store {
     StoreSnapshot snapshot;
     // One snapshot of the database: REPEATABLE READ, read only.
     auto read = in_transaction(
-        writer_, Role::writer, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        [&]() -> Outcome<void> {
+        writer_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [&]() -> Outcome<void> {
           snapshot = StoreSnapshot{};
           auto events = writer_.command(
               "SELECT project_id, name, event_id, event_types, state, create_time, update_time,"
@@ -615,7 +609,7 @@ class PostgresStore final : public Store {
     std::unique_lock lock(change_mutex_);
     const auto deadline = std::chrono::steady_clock::now() + k_write_retry_window;
     for (;;) {
-      if (!reconnect(changer_, Role::writer, deadline)) {
+      if (!reconnect(changer_, deadline)) {
         return unavailable("store: write failed: cannot reach the database: " + changer_.error());
       }
       auto begun = [&]() -> Outcome<PgResult> {
@@ -642,7 +636,7 @@ class PostgresStore final : public Store {
     std::lock_guard lock(listen_mutex_);
     if (!listening_ || !listener_.healthy()) {
       // A new connection may have missed notifications: every project is answered.
-      if (!reconnect(listener_, Role::reader, std::chrono::steady_clock::now() + timeout)) {
+      if (!reconnect(listener_, std::chrono::steady_clock::now() + timeout)) {
         return unavailable("store: cannot reach the database: " + listener_.error());
       }
       if (auto r = listener_.command("LISTEN herald_changes"); !r) {
@@ -680,7 +674,7 @@ class PostgresStore final : public Store {
     std::lock_guard lock(read_mutex_);
     const auto deadline = std::chrono::steady_clock::now() + k_write_retry_window;
     for (;;) {
-      if (!reconnect(reader_, Role::reader, deadline)) {
+      if (!reconnect(reader_, deadline)) {
         return unavailable("store: read failed: cannot reach the database: " + reader_.error());
       }
       ProjectState state;
@@ -704,7 +698,7 @@ class PostgresStore final : public Store {
     std::lock_guard lock(read_mutex_);
     const auto deadline = std::chrono::steady_clock::now() + k_write_retry_window;
     for (;;) {
-      if (!reconnect(reader_, Role::reader, deadline)) {
+      if (!reconnect(reader_, deadline)) {
         return unavailable("store: read failed: cannot reach the database: " + reader_.error());
       }
       StoreSnapshot snapshot;
@@ -1154,10 +1148,9 @@ class PostgresStore final : public Store {
   }
 
   // Reconnects `connection` when it was lost, within `deadline`. Requires: its mutex held.
-  bool reconnect(Connection& connection, Role role,
-                 std::chrono::steady_clock::time_point deadline) {
+  bool reconnect(Connection& connection, std::chrono::steady_clock::time_point deadline) {
     while (!connection.healthy()) {
-      if (auto fresh = connect(conninfo_, options_, role); fresh) {
+      if (auto fresh = connect(conninfo_, options_); fresh) {
         connection = std::move(fresh).value();
         return true;
       }
@@ -1171,11 +1164,11 @@ class PostgresStore final : public Store {
   // or a deadlock, and again on a new connection after a lost one, for up to
   // k_write_retry_window. Requires: the connection's mutex held.
   template <typename Body>
-  Outcome<void> in_transaction(Connection& c, Role role, const char* begin, Body body) {
+  Outcome<void> in_transaction(Connection& c, const char* begin, Body body) {
     const auto deadline = std::chrono::steady_clock::now() + k_write_retry_window;
     Failure last;
     for (int attempt = 0; attempt < k_max_conflict_retries; ++attempt) {
-      if (!reconnect(c, role, deadline)) {
+      if (!reconnect(c, deadline)) {
         return Failure{"", "cannot reach the database: " + c.error(), true};
       }
       auto result = [&]() -> Outcome<void> {
@@ -1257,15 +1250,14 @@ class PostgresStore final : public Store {
     const bool flush_optional =
         std::ranges::all_of(jobs, [](const WriteJob* job) { return job->flush_optional; });
     const auto started = std::chrono::steady_clock::now();
-    auto result =
-        in_transaction(writer_, Role::writer,
-                       flush_optional ? "BEGIN; SET LOCAL synchronous_commit TO OFF" : "BEGIN",
-                       [&]() -> Outcome<void> {
-                         for (WriteJob* job : jobs) {
-                           if (auto r = job->body(writer_); !r) return std::move(r).error();
-                         }
-                         return {};
-                       });
+    auto result = in_transaction(
+        writer_, flush_optional ? "BEGIN; SET LOCAL synchronous_commit TO OFF" : "BEGIN",
+        [&]() -> Outcome<void> {
+          for (WriteJob* job : jobs) {
+            if (auto r = job->body(writer_); !r) return std::move(r).error();
+          }
+          return {};
+        });
     if (options_.metrics) {
       options_.metrics->observe_commit(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -1279,7 +1271,7 @@ class PostgresStore final : public Store {
   Result<PgResult> read(Body body) {
     const auto deadline = std::chrono::steady_clock::now() + k_write_retry_window;
     for (;;) {
-      if (!reconnect(reader_, Role::reader, deadline)) {
+      if (!reconnect(reader_, deadline)) {
         return unavailable("store: read failed: cannot reach the database: " + reader_.error());
       }
       auto result = body();
@@ -1317,7 +1309,7 @@ class PostgresStore final : public Store {
     std::unique_lock lock(lease_mutex_);
     while (!stopping_) {
       lock.unlock();
-      if (reconnect(leaser_, Role::reader, std::chrono::steady_clock::now() + period)) {
+      if (reconnect(leaser_, std::chrono::steady_clock::now() + period)) {
         (void)leaser_.run(
             "renew_process",
             Params().add(process_id_).add(static_cast<std::int64_t>(options_.lease.count())));
@@ -1466,14 +1458,14 @@ Result<std::shared_ptr<Store>> open_postgres_store(std::string_view conninfo,
     return unavailable(fmt::format("store: not a PostgreSQL connection string: {}", message));
   }
   PQconninfoFree(parsed);
-  auto writer = open_connection(text, options, Role::writer);
+  auto writer = open_connection(text, options);
   if (!writer) return std::move(writer).error();
   const std::string description = describe(writer->raw());
   if (auto r = migrate(*writer, description); !r) return std::move(r).error();
   if (auto r = writer->prepare(description); !r) return std::move(r).error();
   std::array<Connection, 4> others;  // reader, changer, listener, leaser
   for (auto& other : others) {
-    auto made = connect(text, options, Role::reader);
+    auto made = connect(text, options);
     if (!made) return std::move(made).error();
     other = std::move(made).value();
   }
