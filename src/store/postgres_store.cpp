@@ -447,8 +447,8 @@ std::string describe(PGconn* conn) {
                      host != nullptr ? host : "?");
 }
 
-// A new connection, quiet and in UTC, holding the process lock when it writes; its statements
-// are not prepared yet (prepare(), once the schema is there).
+// A new connection, quiet and in UTC; its statements are not prepared yet (prepare(), once the
+// schema is there).
 Result<Connection> open_connection(const std::string& conninfo,
                                    const PostgresStoreOptions& options) {
   // herald's defaults first: what the conninfo says (the expanded dbname) overrides them.
