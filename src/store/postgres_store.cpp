@@ -891,26 +891,25 @@ class PostgresStore final : public Store {
         [&](Connection& c) { return c.run("put_setting", Params().add(name).add(value)); });
   }
   Result<void> put_pushes(std::span<const StoredPush> pushes) override {
-    return write([&](Connection& c) -> Outcome<PgResult> {
-      Outcome<PgResult> r = c.command("SELECT 1");
+    return write([&](Connection& c) -> Outcome<void> {
       for (const auto& p : pushes) {
-        if (!r) break;
-        r = c.run("put_push", Params()
-                                  .add(p.message_id)
-                                  .add(p.project_id)
-                                  .add(p.topic_name)
-                                  .add(p.subscription_id)
-                                  .add(p.message)
-                                  .add(p.subject)
-                                  .add(p.timestamp)
-                                  .add(p.status)
-                                  .add(static_cast<std::int64_t>(p.attempts))
-                                  .add_optional(p.last_http_status)
-                                  .add(p.last_error)
-                                  .add_optional(p.next_attempt_time)
-                                  .add(process_id_));
+        auto r = c.run("put_push", Params()
+                                       .add(p.message_id)
+                                       .add(p.project_id)
+                                       .add(p.topic_name)
+                                       .add(p.subscription_id)
+                                       .add(p.message)
+                                       .add(p.subject)
+                                       .add(p.timestamp)
+                                       .add(p.status)
+                                       .add(static_cast<std::int64_t>(p.attempts))
+                                       .add_optional(p.last_http_status)
+                                       .add(p.last_error)
+                                       .add_optional(p.next_attempt_time)
+                                       .add(process_id_));
+        if (!r) return std::move(r).error();
       }
-      return r;
+      return {};
     });
   }
   Result<void> update_push(const StoredPush& p) override {
@@ -950,10 +949,9 @@ class PostgresStore final : public Store {
 
   Result<void> begin_deliveries(std::span<const Notification* const> notifications,
                                 TimePoint prune_before) override {
-    return write([&](Connection& c) -> Outcome<PgResult> {
-      Outcome<PgResult> r = prune(c, prune_before);
+    return write([&](Connection& c) -> Outcome<void> {
+      if (auto r = prune(c, prune_before); !r) return r;
       for (const Notification* n : notifications) {
-        if (!r) break;
         Params params;
         params.add(n->notification_id)
             .add(n->project_id)
@@ -973,9 +971,9 @@ class PostgresStore final : public Store {
             .add(n->target.target_name)
             .add(n->message())
             .add(process_id_);
-        r = c.run("put_record", params);
+        if (auto r = c.run("put_record", params); !r) return std::move(r).error();
       }
-      return r;
+      return {};
     });
   }
 
@@ -1189,7 +1187,7 @@ class PostgresStore final : public Store {
   // One write waiting for the writer: its statements, whether its commit may skip the WAL
   // flush, and (once done) its result.
   struct WriteJob {
-    std::function<Outcome<PgResult>(Connection&)> body;
+    std::function<Outcome<void>(Connection&)> body;
     bool flush_optional = false;
     bool done = false;
     Result<void> result;
@@ -1203,7 +1201,14 @@ class PostgresStore final : public Store {
       if (auto r = body(changer_); !r) return failed("write", r.error());
       return {};
     }
-    WriteJob job{std::move(body), flush_optional, false, {}};
+    WriteJob job{[&body](Connection& c) -> Outcome<void> {
+                   auto r = body(c);
+                   if (!r) return std::move(r).error();
+                   return {};
+                 },
+                 flush_optional,
+                 false,
+                 {}};
     return submit(job);
   }
 
@@ -1285,20 +1290,18 @@ class PostgresStore final : public Store {
   // Retention, bounded: at most k_prune_batch records and pushes a transaction, once the
   // pruning time has moved on by k_prune_step (or at once while a backlog remains). Requires:
   // inside a transaction on `c`.
-  Outcome<PgResult> prune(Connection& c, TimePoint prune_before) {
+  Outcome<void> prune(Connection& c, TimePoint prune_before) {
     std::lock_guard lock(prune_mutex_);
-    if (!prune_backlog_ && last_prune_ && prune_before - *last_prune_ < k_prune_step) {
-      return c.command("SELECT 1");
-    }
+    if (!prune_backlog_ && last_prune_ && prune_before - *last_prune_ < k_prune_step) return {};
     const std::int64_t ms = to_epoch_ms(prune_before);
     auto records = c.run("prune_records", Params().add(ms).add(k_prune_batch));
-    if (!records) return records;
+    if (!records) return std::move(records).error();
     auto pushes = c.run("prune_pushes", Params().add(ms).add(k_prune_batch));
-    if (!pushes) return pushes;
+    if (!pushes) return std::move(pushes).error();
     prune_backlog_ = records->affected() >= static_cast<std::size_t>(k_prune_batch) ||
                      pushes->affected() >= static_cast<std::size_t>(k_prune_batch);
     last_prune_ = prune_before;
-    return records;
+    return {};
   }
 
   // The lease thread: renews this process's lease every third of it, and drops the leases of
