@@ -95,6 +95,16 @@ TEST_F(scaling_e2e_test, an_event_created_on_one_is_read_updated_and_deleted_thr
   })) << "and the first its deletion";
 }
 
+TEST_F(scaling_e2e_test, a_process_with_another_region_refuses_to_start_and_names_it) {
+  const auto [status, output] =
+      testing::ServerProcess::run_to_exit({"--token", std::string(k_token_a) + "=project-a",
+                                           "--region", "region-2", "--store", database_.uri()});
+  EXPECT_EQ(status, 1) << output;
+  EXPECT_NE(output.find("region region-2"), std::string::npos) << output;
+  EXPECT_NE(output.find("region-1"), std::string::npos) << "and what the others run with";
+  EXPECT_EQ(call(0, "GET", "/v1/project-a/csms/events").status, 200) << "the others go on";
+}
+
 TEST_F(scaling_e2e_test, two_processes_racing_to_create_one_name_end_with_one_success_each_round) {
   for (int round = 0; round < 100; ++round) {
     const std::string name = "race-" + std::to_string(round);
