@@ -949,47 +949,64 @@ class PostgresStore final : public Store {
 
   Result<void> begin_deliveries(std::span<const Notification* const> notifications,
                                 TimePoint prune_before) override {
-    return write([&](Connection& c) -> Outcome<void> {
-      if (auto r = prune(c, prune_before); !r) return r;
-      for (const Notification* n : notifications) {
-        Params params;
-        params.add(n->notification_id)
-            .add(n->project_id)
-            .add(n->event_name)
-            .add(n->event_id)
-            .add(to_string(n->trigger_event_type))
-            .add(n->secret_name)
-            .add(to_string(n->secret_type));
-        if (n->version_id) {
-          params.add(*n->version_id);
-        } else {
-          params.add_null();
-        }
-        params.add(to_epoch_ms(n->trigger_time))
-            .add(n->target.target_type)
-            .add(n->target.target_id)
-            .add(n->target.target_name)
-            .add(n->message())
-            .add(process_id_);
-        if (auto r = c.run("put_record", params); !r) return std::move(r).error();
-      }
-      return {};
-    });
+    return write(
+        [&](Connection& c) -> Outcome<void> {
+          if (auto r = prune(c, prune_before); !r) return r;
+          for (const Notification* n : notifications) {
+            Params params;
+            params.add(n->notification_id)
+                .add(n->project_id)
+                .add(n->event_name)
+                .add(n->event_id)
+                .add(to_string(n->trigger_event_type))
+                .add(n->secret_name)
+                .add(to_string(n->secret_type));
+            if (n->version_id) {
+              params.add(*n->version_id);
+            } else {
+              params.add_null();
+            }
+            params.add(to_epoch_ms(n->trigger_time))
+                .add(n->target.target_type)
+                .add(n->target.target_id)
+                .add(n->target.target_name)
+                .add(n->message())
+                .add(process_id_);
+            if (auto r = c.run("put_record", params); !r) return std::move(r).error();
+          }
+          return {};
+        },
+        notifications.size() == 1 && !prune_due(prune_before));
   }
 
   // Committed before it answers (listings see it), only over a status not final yet (a delivery
   // made by two processes, one thought dead, is finalised once), and without waiting for the
   // commit's WAL flush: as the SQLite store's batched durability, a status lost to a crash of
   // the database means the delivery is made again, with the same notification_id. A crash of
-  // herald loses none.
+  // herald loses none. On a connection of its own (synchronous_commit off for the session), one
+  // statement in autocommit: a delivery worker never waits for a trigger's commit.
   Result<void> finish_delivery(std::string_view notification_id, NotificationStatus status,
                                std::string_view reason) override {
-    return write(
-        [&](Connection& c) {
-          return c.run("finish_record",
-                       Params().add(to_string(status)).add(reason).add(notification_id));
-        },
-        true);
+    const auto params = Params().add(to_string(status)).add(reason).add(notification_id);
+    std::lock_guard lock(finish_mutex_);
+    const auto started = std::chrono::steady_clock::now();
+    auto result = in_transaction(finisher_, nullptr, [&]() -> Outcome<void> {
+      if (finisher_session_ != finisher_.raw()) {  // a new connection
+        if (auto r = finisher_.command("SET synchronous_commit TO OFF"); !r) {
+          return std::move(r).error();
+        }
+        finisher_session_ = finisher_.raw();
+      }
+      auto r = finisher_.run("finish_record", params);
+      if (!r) return std::move(r).error();
+      return {};
+    });
+    if (options_.metrics) {
+      options_.metrics->observe_commit(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    if (!result) return failed("write", result.error());
+    return {};
   }
 
   Result<Page<NotificationRecord>> list_records(std::string_view project_id,
@@ -1158,8 +1175,9 @@ class PostgresStore final : public Store {
     return true;
   }
 
-  // Runs `body` in a transaction begun by `begin` on `c`: again after a serialization failure
-  // or a deadlock, and again on a new connection after a lost one, for up to
+  // Runs `body` in a transaction begun by `begin` on `c` (or, with `begin` null, a body of one
+  // statement in autocommit: one round trip instead of three): again after a serialization
+  // failure or a deadlock, and again on a new connection after a lost one, for up to
   // k_write_retry_window. Requires: the connection's mutex held.
   template <typename Body>
   Outcome<void> in_transaction(Connection& c, const char* begin, Body body) {
@@ -1170,6 +1188,7 @@ class PostgresStore final : public Store {
         return Failure{"", "cannot reach the database: " + c.error(), true};
       }
       auto result = [&]() -> Outcome<void> {
+        if (begin == nullptr) return body();  // one statement, committed by itself
         if (auto r = c.command(begin); !r) return std::move(r).error();
         if (auto r = body(); !r) return std::move(r).error();
         if (auto r = c.command("COMMIT"); !r) return std::move(r).error();
@@ -1177,18 +1196,18 @@ class PostgresStore final : public Store {
       }();
       if (result) return result;
       last = std::move(result).error();
-      if (c.healthy()) (void)c.command("ROLLBACK");
+      if (begin != nullptr && c.healthy()) (void)c.command("ROLLBACK");
       if (!last.connection_lost && !worth_retrying(last)) return last;
       if (last.connection_lost && std::chrono::steady_clock::now() >= deadline) return last;
     }
     return last;
   }
 
-  // One write waiting for the writer: its statements, whether its commit may skip the WAL
-  // flush, and (once done) its result.
+  // One write waiting for the writer: its statements, whether they are one statement, and (once
+  // done) its result.
   struct WriteJob {
     std::function<Outcome<void>(Connection&)> body;
-    bool flush_optional = false;
+    bool one_statement = false;  // alone, it needs no BEGIN and COMMIT
     bool done = false;
     Result<void> result;
   };
@@ -1196,7 +1215,7 @@ class PostgresStore final : public Store {
   // A write: inside this thread's ProjectChange when one is open (it commits), else a job for
   // the writer (group commit).
   template <typename Body>
-  Result<void> write(Body body, bool flush_optional = false) {
+  Result<void> write(Body body, bool one_statement = false) {
     if (change_owner_.load() == std::this_thread::get_id()) {
       if (auto r = body(changer_); !r) return failed("write", r.error());
       return {};
@@ -1206,7 +1225,7 @@ class PostgresStore final : public Store {
                    if (!r) return std::move(r).error();
                    return {};
                  },
-                 flush_optional,
+                 one_statement,
                  false,
                  {}};
     return submit(job);
@@ -1214,8 +1233,8 @@ class PostgresStore final : public Store {
 
   // One writer owns writer_. Whoever submits while no one writes becomes the writer: it commits
   // every job queued meanwhile in one transaction, then the ones queued during that commit,
-  // while the others wait for their job's result. A commit is flushed unless every job in it
-  // may skip the flush.
+  // while the others wait for their job's result. A job of one statement that finds no other
+  // waiting is run in autocommit (one round trip).
   Result<void> submit(WriteJob& mine) {
     std::unique_lock queue_lock(queue_mutex_);
     queue_.push_back(&mine);
@@ -1252,17 +1271,14 @@ class PostgresStore final : public Store {
   }
 
   Result<void> commit_together(const std::vector<WriteJob*>& jobs) {
-    const bool flush_optional =
-        std::ranges::all_of(jobs, [](const WriteJob* job) { return job->flush_optional; });
     const auto started = std::chrono::steady_clock::now();
-    auto result = in_transaction(
-        writer_, flush_optional ? "BEGIN; SET LOCAL synchronous_commit TO OFF" : "BEGIN",
-        [&]() -> Outcome<void> {
-          for (WriteJob* job : jobs) {
-            if (auto r = job->body(writer_); !r) return std::move(r).error();
-          }
-          return {};
-        });
+    const bool alone = jobs.size() == 1 && jobs.front()->one_statement;
+    auto result = in_transaction(writer_, alone ? nullptr : "BEGIN", [&]() -> Outcome<void> {
+      for (WriteJob* job : jobs) {
+        if (auto r = job->body(writer_); !r) return std::move(r).error();
+      }
+      return {};
+    });
     if (options_.metrics) {
       options_.metrics->observe_commit(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -1290,9 +1306,16 @@ class PostgresStore final : public Store {
   // Retention, bounded: at most k_prune_batch records and pushes a transaction, once the
   // pruning time has moved on by k_prune_step (or at once while a backlog remains). Requires:
   // inside a transaction on `c`.
+  bool prune_due(TimePoint prune_before) {
+    std::lock_guard lock(prune_mutex_);
+    return prune_due_locked(prune_before);
+  }
+  bool prune_due_locked(TimePoint prune_before) const {
+    return prune_backlog_ || !last_prune_ || prune_before - *last_prune_ >= k_prune_step;
+  }
   Outcome<void> prune(Connection& c, TimePoint prune_before) {
     std::lock_guard lock(prune_mutex_);
-    if (!prune_backlog_ && last_prune_ && prune_before - *last_prune_ < k_prune_step) return {};
+    if (!prune_due_locked(prune_before)) return {};
     const std::int64_t ms = to_epoch_ms(prune_before);
     auto records = c.run("prune_records", Params().add(ms).add(k_prune_batch));
     if (!records) return std::move(records).error();
@@ -1339,7 +1362,10 @@ class PostgresStore final : public Store {
   bool prune_backlog_ = false;
   std::mutex read_mutex_;  // guards reader_
   Connection reader_;
-  std::mutex change_mutex_;  // guards changer_: held by the open ProjectChange
+  std::mutex finish_mutex_;                   // guards finisher_ and finisher_session_
+  Connection finisher_;                       // connected at the first final status
+  const PGconn* finisher_session_ = nullptr;  // the connection synchronous_commit is off on
+  std::mutex change_mutex_;                   // guards changer_: held by the open ProjectChange
   Connection changer_;
   std::atomic<std::thread::id> change_owner_{};  // the thread whose ProjectChange is open
   std::mutex listen_mutex_;                      // guards listener_ and listening_
