@@ -349,6 +349,37 @@ TEST_F(shared_store_test, processes_opening_an_empty_database_at_once_all_get_on
       << "one schema row, at the current version";
 }
 
+TEST_F(shared_store_test, a_delivery_finished_by_two_processes_keeps_the_first_final_status) {
+  auto first = open_postgres_store(database_.conninfo());
+  auto second = open_postgres_store(database_.conninfo());
+  ASSERT_TRUE(first.ok() && second.ok());
+  const std::string id = "0190f3a1-7b2c-7d4e-8f00-000000000002";
+  const auto spec = testing::seed_event_spec();
+  const auto notification = make_notification(
+      NotificationFields{.notification_id = id,
+                         .project_id = k_project,
+                         .event_name = spec.name,
+                         .event_id = "5f9b2c1e-0000-4000-8000-000000000002",
+                         .secret_name = "db.password",
+                         .trigger_time = system_clock()->now(),
+                         .target = {spec.notification.target_type, spec.notification.target_id,
+                                    spec.notification.target_name}});
+  const Notification* batch[] = {notification.get()};
+  ASSERT_TRUE((*first)->begin_deliveries(batch, TimePoint{}).ok());
+  ASSERT_TRUE((*second)->begin_deliveries(batch, TimePoint{}).ok())
+      << "recorded again (a delivery made again): still one record";
+  // One process thought dead, and the one that took its delivery over, both finish it.
+  ASSERT_TRUE((*first)->finish_delivery(id, NotificationStatus::fail, "timeout").ok());
+  ASSERT_TRUE((*second)->finish_delivery(id, NotificationStatus::success, "").ok());
+  for (const auto& store : {*first, *second}) {
+    const auto page = store->list_records(k_project, {.limit = 10}, TimePoint{});
+    ASSERT_TRUE(page.ok()) << page.error().message();
+    ASSERT_EQ(page->items.size(), 1U) << "one record per notification_id";
+    EXPECT_EQ(page->items[0].notification_status, NotificationStatus::fail) << "the first stays";
+    EXPECT_EQ(page->items[0].failure_reason, "timeout");
+  }
+}
+
 TEST_F(shared_store_test, the_uri_form_opens_the_same_database_and_a_newer_schema_is_refused) {
   auto first = open_postgres_store(database_.conninfo());
   auto second = open_postgres_store(database_.uri());
