@@ -43,6 +43,7 @@ push-retries = 1
 push-backoff-ms = 10
 push-backoff-max-ms = 20
 push-timeout-ms = 1000
+store-lease-ms = 5000
 nats = "nats://127.0.0.1:1"
 log-format = "json"
 log-level = "info"
@@ -112,6 +113,7 @@ TEST(config_e2e_test, each_bad_value_names_itself_and_exits_2) {
        "key header-timeout-ms: --header-timeout-ms: must be a whole number"},
       {"idle-timeout-ms = \"soon\"\n", "key idle-timeout-ms: --idle-timeout-ms: not a number"},
       {"push-timeout-ms = 0\n", "key push-timeout-ms"},
+      {"store-lease-ms = 50\n", "key store-lease-ms: --store-lease-ms: must be at least 100 ms"},
       {"listen = \"nohost:8080\"\n", "key listen: --listen: not an IP address: nohost"},
       {"listen = \"127.0.0.1\"\n", "key listen: --listen takes HOST:PORT"},
       {"threads = 0\n", "key threads: --threads"},

@@ -398,6 +398,9 @@ TEST(postgres_store_test, a_malformed_or_unreachable_database_is_named_without_i
   EXPECT_FALSE(is_postgres_conninfo("/var/lib/herald/herald.db"));
   EXPECT_FALSE(is_postgres_conninfo("./odd=name.db")) << "a file name with '=' is a file";
   EXPECT_ERROR(open_postgres_store("host='/tmp dbname=herald"), unavailable, "PostgreSQL");
+  EXPECT_ERROR(
+      open_postgres_store("host=/tmp dbname=herald", {.lease = std::chrono::milliseconds(50)}),
+      invalid_argument, "lease");
   const auto unreachable = open_postgres_store(
       "postgresql://herald:hunter2-secret@127.0.0.1:1/herald?connect_timeout=2");
   EXPECT_ERROR(unreachable, unavailable, "cannot connect");

@@ -77,7 +77,7 @@ options:
                            may share one PostgreSQL database (docs/scaling.md)
   --store-lease-ms N       PostgreSQL: how long this process's claim on its deliveries, pushes
                            and timers lasts unrenewed; the others take them over once it has run
-                           out (default 10000)
+                           out (default 10000, at least 100)
   --public-url URL         base of the URLs handed to SMN subscribers (subscribe_url,
                            unsubscribe_url, signing_cert_url); default http://HOST:PORT of the
                            listen address (127.0.0.1 for a wildcard one)
@@ -343,6 +343,11 @@ Config parse_args(int argc, char** argv) {
       config.push_timeout = parse_millis(value, flag);
     } else if (flag == "--store-lease-ms") {
       config.lease = parse_millis(value, flag);
+      if (config.lease < herald::k_min_store_lease) {
+        usage_error("--store-lease-ms: must be at least " +
+                    std::to_string(herald::k_min_store_lease.count()) + " ms, not " +
+                    std::string(value));
+      }
     } else if (flag == "--nats") {
       config.nats = std::string(value);
     } else if (flag == "--smn-signing-key") {

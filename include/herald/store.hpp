@@ -301,12 +301,16 @@ struct HERALD_EXPORT PostgresStoreOptions {
   std::shared_ptr<Metrics> metrics;
   /// How long this process's claim on its deliveries, pushes and timers lasts without being
   /// renewed (it is renewed every third of it): once it has run out, the other processes take
-  /// them over. Default: 10 s.
+  /// them over. Default: 10 s; at least k_min_store_lease (a shorter one would have the
+  /// processes take each other's work over at every hiccup).
   std::chrono::milliseconds lease{10'000};
   /// How long a connection attempt waits (libpq's connect_timeout; the conninfo's own value
   /// wins). Default: 10 s.
   std::chrono::seconds connect_timeout{10};
 };
+
+/// The shortest PostgresStoreOptions::lease open_postgres_store accepts.
+inline constexpr std::chrono::milliseconds k_min_store_lease{100};
 
 /// Whether `store` names a PostgreSQL database: a libpq URI (`postgresql://` or `postgres://`)
 /// or a keyword/value conninfo that libpq reads (`host=/run/pg dbname=herald`).
@@ -318,7 +322,8 @@ struct HERALD_EXPORT PostgresStoreOptions {
 /// advisory lock, so that several processes may open one database at once. Writes are
 /// transactions, retried after a serialization failure or a deadlock, and on a new connection
 /// for up to 5 s after a lost one. Messages name the database and host, never the conninfo.
-/// Errors (nothing is written in each): unavailable when the connection string is malformed,
+/// Errors (nothing is written in each): invalid_argument when options.lease is below
+/// k_min_store_lease; unavailable when the connection string is malformed,
 /// the database cannot be reached, holds herald tables without a schema version, or was written
 /// by a newer herald.
 [[nodiscard]] HERALD_EXPORT Result<std::shared_ptr<Store>> open_postgres_store(

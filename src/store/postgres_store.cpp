@@ -1477,6 +1477,11 @@ bool is_postgres_conninfo(std::string_view store) {
 
 Result<std::shared_ptr<Store>> open_postgres_store(std::string_view conninfo,
                                                    PostgresStoreOptions options) {
+  if (options.lease < k_min_store_lease) {
+    return Error{ErrorCode::invalid_argument,
+                 fmt::format("lease: must be at least {} ms, not {} ms", k_min_store_lease.count(),
+                             options.lease.count())};
+  }
   const std::string text(conninfo);
   char* parse_error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(text.c_str(), &parse_error);
