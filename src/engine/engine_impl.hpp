@@ -137,32 +137,28 @@ struct Engine::Impl {
   // Replaces what memory holds of the project by `state`, as the database holds it. Quotas
   // are not applied (another process decided them). Requires: the exclusive lock held.
   Result<void> apply(const ProjectState& state) {
-    registry::ProjectRegistry fresh_registry;
+    // Built in a map node of its own, then put in place whole: the registry does not move (an
+    // atomic), a node does.
+    decltype(projects) staging;
+    auto& fresh = staging.try_emplace(state.project_id).first->second;
     Options unlimited = options;
     unlimited.max_events_per_secret = SIZE_MAX;
     unlimited.max_secrets_per_project = SIZE_MAX;
     for (const auto& event : state.events) {
-      if (auto r = fresh_registry.restore_event(event); !r) return r;
+      if (auto r = fresh.restore_event(event); !r) return r;
     }
     for (const auto& secret : state.secrets) {
-      auto set = fresh_registry.set_subscriptions(secret.secret_name, secret.event_subscriptions,
-                                                  unlimited);
+      auto set = fresh.set_subscriptions(secret.secret_name, secret.event_subscriptions, unlimited);
       if (!set) {
         return Error{ErrorCode::unavailable, fmt::format("store: secret {}: {}", secret.secret_name,
                                                          set.error().message())};
       }
     }
-    for (const auto& timer : state.timers) fresh_registry.ensure_secret(timer.secret_name);
+    for (const auto& timer : state.timers) fresh.ensure_secret(timer.secret_name);
     projects.erase(state.project_id);
-    auto& registry = projects.try_emplace(state.project_id).first->second;
-    // The registry is not movable (an atomic): filled again in place.
-    for (const auto& event : state.events) (void)registry.restore_event(event);
-    for (const auto& secret : state.secrets) {
-      (void)registry.set_subscriptions(secret.secret_name, secret.event_subscriptions, unlimited);
-    }
+    projects.insert(staging.extract(state.project_id));
     timers.drop_project(state.project_id);
     for (const auto& timer : state.timers) {
-      registry.ensure_secret(timer.secret_name);
       timers.arm(detail::ExpiryTimer{timer.project_id, timer.secret_name, timer.version_id,
                                      timer.expire_time, timer.secret_type});
     }
