@@ -65,6 +65,20 @@ class scaling_e2e_test : public ::testing::Test {
     return call_at(servers_.at(server)->url(), method, target, body);
   }
 
+  // The topic "rotations", through the first process, with `receiver` subscribed (confirmed at
+  // once: --smn-auto-confirm).
+  void subscribe(const testing::Receiver& receiver) {
+    ASSERT_EQ(
+        call(0, "POST", "/v2/project-a/notifications/topics", R"({"name":"rotations"})").status,
+        201);
+    ASSERT_EQ(call(0, "POST",
+                   "/v2/project-a/notifications/topics/urn:smn:region-1:project-a:rotations"
+                   "/subscriptions",
+                   R"({"protocol":"http","endpoint":")" + receiver.url() + R"("})")
+                  .status,
+              200);
+  }
+
   // An event named `name` for SECRET_ROTATED, to the topic `urn`.
   static std::string event_body(const std::string& name, const std::string& urn) {
     return R"({"name":")" + name +
@@ -157,13 +171,7 @@ TEST_F(scaling_e2e_test, a_quota_is_never_exceeded_under_racing_creates) {
 
 TEST_F(scaling_e2e_test, an_expiry_timer_armed_through_one_fires_exactly_once_with_three) {
   testing::Receiver receiver;
-  ASSERT_EQ(call(0, "POST", "/v2/project-a/notifications/topics", R"({"name":"rotations"})").status,
-            201);
-  ASSERT_EQ(
-      call(0, "POST", std::string("/v2/project-a/notifications/topics/") + k_urn + "/subscriptions",
-           R"({"protocol":"http","endpoint":")" + receiver.url() + R"("})")
-          .status,
-      200);
+  ASSERT_NO_FATAL_FAILURE(subscribe(receiver));
   ASSERT_EQ(call(0, "POST", "/v1/project-a/csms/events",
                  R"({"name":"expiry","event_types":["SECRET_VERSION_EXPIRED"],"state":"ENABLED",
                      "notification":{"target_type":"SMN","target_id":")" +
@@ -200,13 +208,7 @@ TEST_F(scaling_e2e_test, an_expiry_timer_armed_through_one_fires_exactly_once_wi
 
 TEST_F(scaling_e2e_test, triggers_sent_round_robin_while_processes_are_killed_are_all_delivered) {
   testing::Receiver receiver;
-  ASSERT_EQ(call(0, "POST", "/v2/project-a/notifications/topics", R"({"name":"rotations"})").status,
-            201);
-  ASSERT_EQ(
-      call(0, "POST", std::string("/v2/project-a/notifications/topics/") + k_urn + "/subscriptions",
-           R"({"protocol":"http","endpoint":")" + receiver.url() + R"("})")
-          .status,
-      200);
+  ASSERT_NO_FATAL_FAILURE(subscribe(receiver));
   ASSERT_EQ(call(0, "POST", "/v1/project-a/csms/events", event_body("rotated", k_urn)).status, 200);
   ASSERT_EQ(
       call(0, "PUT", "/v1/project-a/secrets/db", R"({"event_subscriptions":["rotated"]})").status,

@@ -25,6 +25,7 @@
 #include "herald/store.hpp"
 #include "model/uuid.hpp"
 #include "records/record_log.hpp"
+#include "store/group_commit.hpp"
 #include "store/stored_rows.hpp"
 
 namespace herald {
@@ -553,54 +554,52 @@ class PostgresStore final : public Store {
     if (!claimed) return failed("load", claimed.error());
     StoreSnapshot snapshot;
     // One snapshot of the database: REPEATABLE READ, read only.
-    auto read = in_transaction(
-        writer_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [&]() -> Outcome<void> {
-          snapshot = StoreSnapshot{};
-          auto events = writer_.command(
-              "SELECT project_id, name, event_id, event_types, state, create_time, update_time,"
-              " target_type, target_id, target_name FROM herald_events ORDER BY project_id, name");
-          if (!events) return std::move(events).error();
-          for (int i = 0; i < events->rows(); ++i) {
-            const PgRow row(*events, i);
-            auto event = stored_rows::event_of(row, damaged_function());
-            if (!event) return Failure{"", event.error().message()};
-            snapshot.events.push_back({row.text(0), std::move(event).value()});
-          }
-          auto secrets = writer_.command(
-              "SELECT s.project_id, s.secret_name, b.event_name FROM herald_secrets s LEFT JOIN"
-              " herald_subscriptions b USING (project_id, secret_name) ORDER BY 1, 2, b.position");
-          if (!secrets) return std::move(secrets).error();
-          append_secrets(*secrets, snapshot.secrets);
-          auto pending = writer_.run("own_records", Params().add(process_id_));
-          if (!pending) return std::move(pending).error();
-          for (int i = 0; i < pending->rows(); ++i) {
-            auto notification =
-                stored_rows::notification_of(PgRow(*pending, i), damaged_function());
-            if (!notification) return Failure{"", notification.error().message()};
-            snapshot.pending.push_back(std::move(notification).value());
-          }
-          if (auto r = load_topics_on(writer_, snapshot); !r) return r;
-          auto pushes = writer_.run("own_pushes", Params().add(process_id_));
-          if (!pushes) return std::move(pushes).error();
-          for (int i = 0; i < pushes->rows(); ++i) {
-            snapshot.pending_pushes.push_back(stored_rows::push_of(PgRow(*pushes, i)));
-          }
-          auto settings = writer_.command("SELECT name, value FROM herald_settings");
-          if (!settings) return std::move(settings).error();
-          for (int i = 0; i < settings->rows(); ++i) {
-            const PgRow row(*settings, i);
-            snapshot.settings[row.text(0)] = row.text(1);
-          }
-          auto timers = writer_.command(
-              "SELECT project_id, secret_name, version_id, expire_time, secret_type FROM"
-              " herald_expiry_timers ORDER BY 1, 2, 3");
-          if (!timers) return std::move(timers).error();
-          if (auto r = append_timers(*timers, snapshot.timers); !r) return r;
-          auto changes = writer_.run("all_changes", Params());
-          if (!changes) return std::move(changes).error();
-          snapshot.changes = change_numbers(*changes);
-          return {};
-        });
+    auto read = in_transaction(writer_, k_read_snapshot, [&]() -> Outcome<void> {
+      snapshot = StoreSnapshot{};
+      auto events = writer_.command(
+          "SELECT project_id, name, event_id, event_types, state, create_time, update_time,"
+          " target_type, target_id, target_name FROM herald_events ORDER BY project_id, name");
+      if (!events) return std::move(events).error();
+      for (int i = 0; i < events->rows(); ++i) {
+        const PgRow row(*events, i);
+        auto event = stored_rows::event_of(row, damaged_function());
+        if (!event) return Failure{"", event.error().message()};
+        snapshot.events.push_back({row.text(0), std::move(event).value()});
+      }
+      auto secrets = writer_.command(
+          "SELECT s.project_id, s.secret_name, b.event_name FROM herald_secrets s LEFT JOIN"
+          " herald_subscriptions b USING (project_id, secret_name) ORDER BY 1, 2, b.position");
+      if (!secrets) return std::move(secrets).error();
+      append_secrets(*secrets, snapshot.secrets);
+      auto pending = writer_.run("own_records", Params().add(process_id_));
+      if (!pending) return std::move(pending).error();
+      for (int i = 0; i < pending->rows(); ++i) {
+        auto notification = stored_rows::notification_of(PgRow(*pending, i), damaged_function());
+        if (!notification) return Failure{"", notification.error().message()};
+        snapshot.pending.push_back(std::move(notification).value());
+      }
+      if (auto r = load_topics_on(writer_, snapshot); !r) return r;
+      auto pushes = writer_.run("own_pushes", Params().add(process_id_));
+      if (!pushes) return std::move(pushes).error();
+      for (int i = 0; i < pushes->rows(); ++i) {
+        snapshot.pending_pushes.push_back(stored_rows::push_of(PgRow(*pushes, i)));
+      }
+      auto settings = writer_.command("SELECT name, value FROM herald_settings");
+      if (!settings) return std::move(settings).error();
+      for (int i = 0; i < settings->rows(); ++i) {
+        const PgRow row(*settings, i);
+        snapshot.settings[row.text(0)] = row.text(1);
+      }
+      auto timers = writer_.command(
+          "SELECT project_id, secret_name, version_id, expire_time, secret_type FROM"
+          " herald_expiry_timers ORDER BY 1, 2, 3");
+      if (!timers) return std::move(timers).error();
+      if (auto r = append_timers(*timers, snapshot.timers); !r) return r;
+      auto changes = writer_.run("all_changes", Params());
+      if (!changes) return std::move(changes).error();
+      snapshot.changes = change_numbers(*changes);
+      return {};
+    });
     if (!read) return failed("load", read.error());
     return snapshot;
   }
@@ -672,50 +671,22 @@ class PostgresStore final : public Store {
 
   Result<ProjectState> load_project(std::string_view project_id) override {
     std::lock_guard lock(read_mutex_);
-    const auto deadline = std::chrono::steady_clock::now() + k_write_retry_window;
-    for (;;) {
-      if (!reconnect(reader_, deadline)) {
-        return unavailable("store: read failed: cannot reach the database: " + reader_.error());
-      }
-      ProjectState state;
-      auto read = [&]() -> Outcome<void> {
-        if (auto r = reader_.command("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r) {
-          return std::move(r).error();
-        }
-        if (auto r = load_project_on(reader_, project_id, state); !r) return r;
-        if (auto r = reader_.command("COMMIT"); !r) return std::move(r).error();
-        return {};
-      }();
-      if (read) return state;
-      if (reader_.healthy()) (void)reader_.command("ROLLBACK");
-      if (!read.error().connection_lost || std::chrono::steady_clock::now() >= deadline) {
-        return failed("read", read.error());
-      }
-    }
+    ProjectState state;
+    auto read = in_transaction(reader_, k_read_snapshot,
+                               [&] { return load_project_on(reader_, project_id, state); });
+    if (!read) return failed("read", read.error());
+    return state;
   }
 
   Result<StoreSnapshot> load_topics() override {
     std::lock_guard lock(read_mutex_);
-    const auto deadline = std::chrono::steady_clock::now() + k_write_retry_window;
-    for (;;) {
-      if (!reconnect(reader_, deadline)) {
-        return unavailable("store: read failed: cannot reach the database: " + reader_.error());
-      }
-      StoreSnapshot snapshot;
-      auto read = [&]() -> Outcome<void> {
-        if (auto r = reader_.command("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r) {
-          return std::move(r).error();
-        }
-        if (auto r = load_topics_on(reader_, snapshot); !r) return r;
-        if (auto r = reader_.command("COMMIT"); !r) return std::move(r).error();
-        return {};
-      }();
-      if (read) return snapshot;
-      if (reader_.healthy()) (void)reader_.command("ROLLBACK");
-      if (!read.error().connection_lost || std::chrono::steady_clock::now() >= deadline) {
-        return failed("read", read.error());
-      }
-    }
+    StoreSnapshot snapshot;
+    auto read = in_transaction(reader_, k_read_snapshot, [&] {
+      snapshot = StoreSnapshot{};
+      return load_topics_on(reader_, snapshot);
+    });
+    if (!read) return failed("read", read.error());
+    return snapshot;
   }
 
   Result<std::string> put_setting_if_absent(std::string_view name,
@@ -1057,6 +1028,8 @@ class PostgresStore final : public Store {
   static constexpr int k_max_conflict_retries = 20;
   static constexpr std::int64_t k_prune_batch = 1000;
   static constexpr auto k_prune_step = std::chrono::milliseconds(20);
+  // One snapshot of the database, for reads of several tables.
+  static constexpr const char* k_read_snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
   Error damaged(std::string_view what) const {
     return unavailable(fmt::format("store {}: {}", description_, what));
@@ -1236,25 +1209,7 @@ class PostgresStore final : public Store {
   // while the others wait for their job's result. A job of one statement that finds no other
   // waiting is run in autocommit (one round trip).
   Result<void> submit(WriteJob& mine) {
-    std::unique_lock queue_lock(queue_mutex_);
-    queue_.push_back(&mine);
-    while (!mine.done) {
-      if (writer_active_) {
-        job_done_.wait(queue_lock);
-        continue;
-      }
-      writer_active_ = true;
-      while (!queue_.empty()) {
-        std::vector<WriteJob*> jobs;
-        jobs.swap(queue_);
-        queue_lock.unlock();
-        commit_jobs(jobs);
-        queue_lock.lock();
-        for (WriteJob* job : jobs) job->done = true;
-        job_done_.notify_all();
-      }
-      writer_active_ = false;
-    }
+    group_commit_.submit(mine, [this](const std::vector<WriteJob*>& jobs) { commit_jobs(jobs); });
     return mine.result;
   }
 
@@ -1351,11 +1306,8 @@ class PostgresStore final : public Store {
   const std::string description_;
   const PostgresStoreOptions options_;
   const std::string process_id_;
-  std::mutex queue_mutex_;  // guards queue_ and writer_active_ (taken before write_mutex_)
-  std::condition_variable job_done_;
-  std::vector<WriteJob*> queue_;
-  bool writer_active_ = false;
-  std::mutex write_mutex_;  // guards writer_
+  detail::GroupCommit<WriteJob> group_commit_;  // its lock is taken before write_mutex_
+  std::mutex write_mutex_;                      // guards writer_
   Connection writer_;
   std::mutex prune_mutex_;  // guards the pruning state
   std::optional<TimePoint> last_prune_;

@@ -18,6 +18,7 @@
 #include "herald/store.hpp"
 #include "model/uuid.hpp"
 #include "records/record_log.hpp"
+#include "store/group_commit.hpp"
 #include "store/stored_rows.hpp"
 #include "validate/validate.hpp"
 
@@ -746,25 +747,7 @@ class SqliteStore final : public Store {
   // own commit anyway, so that one trigger costs no hand-over between threads; without
   // triggers, the store's flusher thread is. Nothing else touches the connection.
   Result<void> submit(WriteJob& mine) {
-    std::unique_lock queue_lock(queue_mutex_);
-    queue_.push_back(&mine);
-    while (!mine.done) {
-      if (writer_active_) {
-        job_done_.wait(queue_lock);
-        continue;
-      }
-      writer_active_ = true;
-      while (!queue_.empty()) {
-        std::vector<WriteJob*> jobs;
-        jobs.swap(queue_);
-        queue_lock.unlock();
-        commit_jobs(jobs);
-        queue_lock.lock();
-        for (WriteJob* job : jobs) job->done = true;
-        job_done_.notify_all();
-      }
-      writer_active_ = false;
-    }
+    group_commit_.submit(mine, [this](const std::vector<WriteJob*>& jobs) { commit_jobs(jobs); });
     return mine.result;
   }
 
@@ -963,10 +946,7 @@ class SqliteStore final : public Store {
   std::mutex finishes_mutex_;     // guards finishes_ only: handing a stamp over never waits
   std::vector<Finish> finishes_;  // final statuses not written yet (group commit)
   std::vector<Finish> writing_;   // taken by the transaction under way (guarded by mutex_)
-  std::mutex queue_mutex_;        // guards queue_ and writer_active_ (taken before mutex_)
-  std::condition_variable job_done_;
-  std::vector<WriteJob*> queue_;
-  bool writer_active_ = false;
+  detail::GroupCommit<WriteJob> group_commit_;  // its lock is taken before mutex_
   // Pruning (guarded by mutex_).
   static constexpr auto k_prune_step = std::chrono::milliseconds(20);
   static constexpr std::size_t k_prune_batch = 1000;
